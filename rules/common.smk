@@ -1,0 +1,41 @@
+# Loads params.yaml through the same validator the entry points use (src/config.py, with its JSON
+# schema): a wrong key or value stops the workflow here, before any job starts.
+import sys
+
+import yaml
+
+sys.path.insert(0, workflow.basedir)
+from src.config import ConfigError, load_params, model_chains, recipe_slugs
+
+
+def _load():
+    on_disk = yaml.safe_load(open("params.yaml"))
+    # DVC reads params.yaml only; a --configfile/--config that changes other keys would make the two
+    # tools run different studies, so only `preset` may be set on the command line.
+    changed = sorted(k for k in set(config) | set(on_disk) if k != "preset" and config.get(k) != on_disk.get(k))
+    if changed:
+        raise ConfigError(f"--config/--configfile may only set `preset`; edit params.yaml (or add a preset "
+                          f"there) to change: {', '.join(changed)}")
+    return load_params("params.yaml", config.get("preset"))
+
+
+CFG = _load()
+PRESET = CFG["preset"]
+RESULTS = f"results/{PRESET}"
+SEEDS = CFG["seeds"]
+FINAL_MODELS = sorted(set(recipe_slugs(CFG).values()))
+ENV = "../envs/pipeline.yaml"
+# Common arguments of every entry point: the params file and the preset it runs.
+ARGS = f"--params params.yaml --preset {PRESET}"
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    chain=r"[a-z]+-[a-z+]+(__[a-z]+-[a-z+]+)*",
+
+
+def steps_of(chain):
+    """'sft-mem+ctx__grpo-comp' -> parent model folder, training tasks of the last step."""
+    parts = chain.split("__")
+    parent = "__".join(parts[:-1]) or "inject"
+    return parent, parts[-1].split("-", 1)[1].replace("+", " ")

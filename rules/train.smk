@@ -1,0 +1,82 @@
+# Training stages. Each model is a folder named after its chain of stages, e.g.
+# models/seed0/sft-mem+ctx__grpo-comp is SFT(Mem+Ctx)->RL(Comp); recipes sharing a prefix share its model.
+
+
+rule inject_knowledge:
+    input:
+        data=f"{RESULTS}/data",
+        tokenizer=f"{RESULTS}/tokenizer",
+    output:
+        directory(f"{RESULTS}/models/seed{{seed}}/inject"),
+    params:
+        model=CFG["model"],
+        inject=CFG["training"]["inject"],
+    log:
+        f"{RESULTS}/logs/seed{{seed}}/inject.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/seed{{seed}}/inject.tsv"
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=8000,
+    conda:
+        ENV
+    shell:
+        "python -m src.training.inject {ARGS} --data {input.data} --tokenizer {input.tokenizer}"
+        " --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+rule train_sft:
+    input:
+        data=f"{RESULTS}/data",
+        tokenizer=f"{RESULTS}/tokenizer",
+        model=lambda w: f"{RESULTS}/models/seed{w.seed}/{steps_of(w.chain)[0]}",
+    output:
+        directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
+    wildcard_constraints:
+        chain=r"([a-z]+-[a-z+]+__)*sft-[a-z+]+",
+    params:
+        tasks=lambda w: steps_of(w.chain)[1],
+        model=CFG["model"],
+        sft=CFG["training"]["sft"],
+    log:
+        f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=8000,
+    conda:
+        ENV
+    shell:
+        "python -m src.training.sft {ARGS} --data {input.data} --tokenizer {input.tokenizer}"
+        " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"
+
+
+rule train_grpo:
+    input:
+        data=f"{RESULTS}/data",
+        tokenizer=f"{RESULTS}/tokenizer",
+        model=lambda w: f"{RESULTS}/models/seed{w.seed}/{steps_of(w.chain)[0]}",
+    output:
+        directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
+    wildcard_constraints:
+        chain=r"([a-z]+-[a-z+]+__)*grpo-[a-z+]+",
+    params:
+        tasks=lambda w: steps_of(w.chain)[1],
+        model=CFG["model"],
+        grpo=CFG["training"]["grpo"],
+    log:
+        f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
+    threads: 4
+    resources:
+        gpu=1,
+        mem_mb=8000,
+    conda:
+        ENV
+    shell:
+        "python -m src.training.grpo {ARGS} --data {input.data} --tokenizer {input.tokenizer}"
+        " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"

@@ -1,0 +1,1 @@
+"""Atomic-to-composite study pipeline: data, training and evaluation entry points."""

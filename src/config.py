@@ -1,0 +1,128 @@
+"""Load params.yaml, merge the chosen preset, validate, and describe the recipes.
+
+Both Snakemake (rules/common.smk) and every entry point call `load_params`, so a wrong key or
+value stops the run before any compute, with a message naming the key and how to fix it.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SCHEMA = Path(__file__).with_name("params.schema.yaml")
+METHODS = {"SFT": "sft", "RL": "grpo"}  # paper notation -> trainer
+DATASETS = {"Mem": "mem", "Ctx": "ctx", "Comp": "comp"}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    method: str  # "sft" | "grpo"
+    data: tuple[str, ...]  # ("mem", "ctx")
+
+    @property
+    def slug(self) -> str:
+        return f"{self.method}-{'+'.join(self.data)}"
+
+
+def parse_recipe(label: str) -> list[Step]:
+    """'SFT(Mem+Ctx)->RL(Comp)' -> [Step('sft', ('mem', 'ctx')), Step('grpo', ('comp',))]."""
+    steps = []
+    for part in label.split("->"):
+        m = re.fullmatch(r"\s*(\w+)\(([^()]*)\)\s*", part)
+        if not m:
+            raise ConfigError(f"recipe {label!r}: cannot read {part!r}; write stages as "
+                              f"METHOD(Data+Data) joined by '->', e.g. 'SFT(Mem+Ctx)->RL(Comp)'")
+        method, data = m.group(1), [d.strip() for d in m.group(2).split("+")]
+        if method not in METHODS:
+            raise ConfigError(f"recipe {label!r}: unknown method {method!r}; use one of {sorted(METHODS)}")
+        bad = [d for d in data if d not in DATASETS]
+        if bad or len(set(data)) != len(data):
+            raise ConfigError(f"recipe {label!r}: bad training data {bad or data}; "
+                              f"use distinct names from {sorted(DATASETS)}")
+        steps.append(Step(METHODS[method], tuple(DATASETS[d] for d in data)))
+    return steps
+
+
+def chain_slug(steps: list[Step]) -> str:
+    """Directory name of the model a chain of stages produces, e.g. 'sft-mem+ctx__grpo-comp'."""
+    return "__".join(s.slug for s in steps)
+
+
+def slug_steps(slug: str) -> list[Step]:
+    steps = []
+    for part in slug.split("__"):
+        method, data = part.split("-", 1)
+        steps.append(Step(method, tuple(data.split("+"))))
+    return steps
+
+
+def merge(base: dict, overlay: dict) -> dict:
+    """Dicts merge key by key; anything else in `overlay` replaces."""
+    out = copy.deepcopy(base)
+    for k, v in overlay.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def _validate(cfg: dict, where: str) -> None:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(cfg), key=lambda e: list(e.path))
+    if errors:
+        lines = []
+        for e in errors[:10]:
+            key = ".".join(str(p) for p in e.path) or "(top level)"
+            lines.append(f"  {key}: {e.message}")
+        raise ConfigError(f"{where} is not valid (schema: {SCHEMA.name}):\n" + "\n".join(lines))
+    for label in cfg["recipes"]:
+        parse_recipe(label)
+    q = cfg["questions"]
+    if abs(sum(q["level_shares"].values()) - 1) > 1e-6:
+        raise ConfigError(f"{where}: questions.level_shares must sum to 1, got {q['level_shares']}")
+    g = cfg["training"]["grpo"]
+    if g["batch_size"] % g["num_generations"]:
+        raise ConfigError(f"{where}: training.grpo.batch_size ({g['batch_size']}) must be a multiple "
+                          f"of training.grpo.num_generations ({g['num_generations']})")
+
+
+def load_params(path: str | Path = "params.yaml", preset: str | None = None) -> dict:
+    """The validated parameters of one preset (default: the file's `preset` key)."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path} not found; run from the repository root or pass --params")
+    raw = yaml.safe_load(path.read_text()) or {}
+    presets = raw.pop("presets", {}) or {}
+    preset = preset or raw.get("preset", "default")
+    if preset != "default" and preset not in presets:
+        raise ConfigError(f"unknown preset {preset!r}; {path} defines: default, {', '.join(presets)}")
+    for name, overlay in presets.items():  # a typo in any preset fails now, not when it is used
+        _validate(merge(raw, {**overlay, "preset": name}), f"{path} (preset {name!r})")
+    cfg = merge(raw, {**presets.get(preset, {}), "preset": preset})
+    _validate(cfg, f"{path} (preset {preset!r})")
+    return cfg
+
+
+def recipe_slugs(cfg: dict) -> dict[str, str]:
+    """Recipe label -> slug of its final model."""
+    return {label: chain_slug(parse_recipe(label)) for label in cfg["recipes"]}
+
+
+def model_chains(cfg: dict) -> list[str]:
+    """Every model the recipes need, prefixes included, each once (shared prefixes train once)."""
+    out: dict[str, None] = {}
+    for label in cfg["recipes"]:
+        steps = parse_recipe(label)
+        for i in range(1, len(steps) + 1):
+            out[chain_slug(steps[:i])] = None
+    return list(out)
+
+
+def results_dir(cfg: dict) -> Path:
+    return Path("results") / cfg["preset"]

@@ -1,0 +1,1 @@
+"""Stage 1: the synthetic biography world and its question sets."""

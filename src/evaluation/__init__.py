@@ -1,0 +1,1 @@
+"""Stage 5: evaluation of every model, and the results tables."""

@@ -1,0 +1,82 @@
+"""Entry point: greedy decoding on every test question of every task; exact match of the final answer.
+
+Writes predictions.jsonl (one line per question: id, task, level, generation, prediction, correct)
+and metrics.json ({task: {level: {accuracy, n}}}).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from ..config import load_params
+from ..io import atomic_write_text, read_jsonl
+from ..text import extract_answer, normalize, prompt_of
+from ..training.common import load_model, load_tokenizer, setup
+
+log = logging.getLogger(__name__)
+LEVELS = ("iid", "composition", "zero_shot")
+
+
+@torch.no_grad()
+def generate(model, tokenizer, prompts: list[str], batch_size: int, max_new_tokens: int,
+             desc: str = "generate") -> list[str]:
+    """Greedy, batched, left-padded, with the KV cache: one forward pass per new token per batch."""
+    tokenizer.padding_side = "left"
+    device = next(model.parameters()).device
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # similar lengths pad less
+    out: list[str] = [""] * len(prompts)
+    for start in tqdm(range(0, len(order), batch_size), desc=desc, mininterval=5):
+        idx = order[start:start + batch_size]
+        enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True,
+                        add_special_tokens=False).to(device)
+        gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
+                             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        texts = tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        for i, text in zip(idx, texts):
+            out[i] = text
+    return out
+
+
+def evaluate(model, tokenizer, data: Path, batch_size: int, max_new_tokens: int):
+    predictions, metrics = [], {}
+    for task in ("mem", "ctx", "comp"):
+        rows = [r for r in read_jsonl(data / f"qa_{task}.jsonl") if r["split"] in LEVELS]
+        gens = generate(model, tokenizer, [prompt_of(r) for r in rows], batch_size, max_new_tokens, task)
+        for r, g in zip(rows, gens):
+            pred = extract_answer(g)
+            predictions.append({"id": r["id"], "task": task, "level": r["split"], "generation": g,
+                                "prediction": pred, "correct": pred == normalize(r["answer"])})
+        metrics[task] = {}
+        for level in LEVELS:
+            hits = [p["correct"] for p in predictions if p["task"] == task and p["level"] == level]
+            metrics[task][level] = {"accuracy": sum(hits) / len(hits) if hits else 0.0, "n": len(hits)}
+        log.info("%s: %s", task, {lv: round(m["accuracy"], 3) for lv, m in metrics[task].items()})
+    return predictions, metrics
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--predictions", required=True, type=Path)
+    ap.add_argument("--metrics", required=True, type=Path)
+    args = ap.parse_args()
+    setup(0)
+    cfg = load_params(args.params, args.preset)
+    e = cfg["evaluation"]
+    model = load_model(args.model).to("cuda" if torch.cuda.is_available() else "cpu").eval()
+    predictions, metrics = evaluate(model, load_tokenizer(args.model), args.data, e["batch_size"],
+                                    e["max_new_tokens"])
+    atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions))
+    atomic_write_text(args.metrics, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Stages 2-4: tokenizer, knowledge injection, SFT and GRPO."""

@@ -1,0 +1,97 @@
+"""What every training stage shares: devices, loading and saving models, trainer arguments."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+from ..io import atomic_dir
+
+log = logging.getLogger(__name__)
+
+
+def stage_args(description: str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    ap.add_argument("--data", required=True, type=Path, help="the preset's data folder")
+    ap.add_argument("--tokenizer", required=True, type=Path)
+    ap.add_argument("--seed", required=True, type=int)
+    ap.add_argument("--out", required=True, type=Path)
+    return ap
+
+
+def setup(seed: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if not torch.cuda.is_available():
+        # Same params and seed give the same metrics on CPU: deterministic kernels, fixed threads.
+        torch.use_deterministic_algorithms(True)
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
+
+
+def precision_kwargs() -> dict:
+    """bf16 on a GPU that supports it, fp32 on the CPU (TRL needs bf16=False there)."""
+    bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return {"bf16": bf16, "fp16": False, "use_cpu": not torch.cuda.is_available()}
+
+
+def common_trainer_kwargs(seed: int, out: Path) -> dict:
+    return dict(output_dir=str(out) + ".trainer", seed=seed, data_seed=seed, report_to="none",
+                save_strategy="no", logging_steps=10, disable_tqdm=False, dataloader_num_workers=0,
+                **precision_kwargs())
+
+
+def load_tokenizer(path: Path):
+    return AutoTokenizer.from_pretrained(path)
+
+
+def new_model(cfg: dict, tokenizer) -> torch.nn.Module:
+    """The starting model: a pretrained checkpoint by local path, or a Llama-style model from scratch."""
+    if cfg["model"]["pretrained"]:
+        model = AutoModelForCausalLM.from_pretrained(cfg["model"]["pretrained"], dtype="auto")
+    else:
+        s = cfg["model"]["scratch"]
+        config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=s["hidden_size"],
+                             intermediate_size=s["intermediate_size"], num_hidden_layers=s["num_hidden_layers"],
+                             num_attention_heads=s["num_attention_heads"],
+                             num_key_value_heads=s["num_attention_heads"],
+                             max_position_embeddings=s["max_position_embeddings"],
+                             tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
+                             bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+        model = LlamaForCausalLM(config)
+    log.info("model: %.2fM parameters", sum(p.numel() for p in model.parameters()) / 1e6)
+    return model
+
+
+def load_model(path: Path) -> torch.nn.Module:
+    return AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+
+
+def peft_config(cfg: dict):
+    """A LoRA config when `model.lora.enabled`, else None (full fine-tuning)."""
+    lora = cfg["model"]["lora"]
+    if not lora["enabled"]:
+        return None
+    from peft import LoraConfig
+    return LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+                      target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+def save_model(model, tokenizer, out: Path) -> None:
+    """save_pretrained, tokenizer included; LoRA adapters are merged so the next stage loads plainly."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    generation = model.generation_config
+    generation.pad_token_id, generation.eos_token_id = tokenizer.pad_token_id, tokenizer.eos_token_id
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)

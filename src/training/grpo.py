@@ -1,0 +1,56 @@
+"""Entry point: RL with GRPO (TRL GRPOTrainer); reward 1 if the final answer matches exactly, else 0.
+
+The RL questions are the first `training.grpo.questions` train questions of the given tasks, the
+same for every recipe (the paper uses one fixed set of 12.8k Comp questions).
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from datasets import Dataset
+from trl import GRPOConfig, GRPOTrainer
+
+from ..config import load_params
+from ..text import is_correct, prompt_of
+from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, save_model, setup, stage_args
+from .sft import qa_dataset
+
+log = logging.getLogger(__name__)
+
+
+def exact_match_reward(prompts, completions, answer, **_) -> list[float]:
+    return [float(is_correct(c, a)) for c, a in zip(completions, answer)]
+
+
+def main() -> None:
+    ap = stage_args(__doc__)
+    ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--tasks", required=True, nargs="+", choices=["mem", "ctx", "comp"])
+    args = ap.parse_args()
+    setup(args.seed)
+    cfg = load_params(args.params, args.preset)
+    g = cfg["training"]["grpo"]
+    tokenizer = load_tokenizer(args.tokenizer)
+    tokenizer.padding_side = "left"  # generation pads on the left
+    rows = qa_dataset(args.data, args.tasks)[: g["questions"]]
+    data = Dataset.from_list([{"prompt": prompt_of(r), "answer": r["answer"]} for r in rows])
+    log.info("GRPO on %s: %d questions, %d steps", "+".join(args.tasks), len(data), g["steps"])
+    kwargs = common_trainer_kwargs(args.seed, args.out)
+    kwargs["logging_steps"] = 1
+    config = GRPOConfig(max_steps=g["steps"], learning_rate=g["learning_rate"],
+                        per_device_train_batch_size=g["batch_size"], num_generations=g["num_generations"],
+                        temperature=g["temperature"], beta=g["beta"],
+                        max_completion_length=g["max_completion_length"], lr_scheduler_type="constant",
+                        **kwargs)
+    trainer = GRPOTrainer(model=load_model(args.model), reward_funcs=exact_match_reward, args=config,
+                          train_dataset=data, processing_class=tokenizer, peft_config=peft_config(cfg))
+    trainer.train()
+    tokenizer.padding_side = "right"
+    save_model(trainer.model, tokenizer, args.out)
+    shutil.rmtree(config.output_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Entry point: knowledge injection, a causal LM trained on the parametric biographies.
+
+Every rendering of every parametric biography is one training text; the loss is on all tokens.
+The result is the base model every recipe starts from.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+
+from datasets import Dataset
+from trl import SFTConfig, SFTTrainer
+
+from ..config import load_params
+from ..io import read_jsonl
+from .common import common_trainer_kwargs, load_tokenizer, new_model, peft_config, save_model, setup, stage_args
+
+log = logging.getLogger(__name__)
+
+
+def main() -> None:
+    args = stage_args(__doc__).parse_args()
+    setup(args.seed)
+    cfg = load_params(args.params, args.preset)
+    t = cfg["training"]["inject"]
+    tokenizer = load_tokenizer(args.tokenizer)
+    texts = Dataset.from_list([{"text": r["text"]} for r in read_jsonl(args.data / "biographies.jsonl")])
+    config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
+                       per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
+                       lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
+                       **common_trainer_kwargs(args.seed, args.out))
+    trainer = SFTTrainer(model=new_model(cfg, tokenizer), args=config, train_dataset=texts,
+                         processing_class=tokenizer, peft_config=peft_config(cfg))
+    trainer.train()
+    save_model(trainer.model, tokenizer, args.out)
+    shutil.rmtree(config.output_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Entry point: supervised fine-tuning on question sets (TRL SFTTrainer, loss on the completion only).
+
+--model is the model to start from, --tasks the training data (e.g. mem ctx): the train split of
+each task's QA file, shuffled together. Prompt: context (if any) + question; completion: the
+chain of thought ending in 'So, the answer is: X'.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from datasets import Dataset
+from trl import SFTConfig, SFTTrainer
+
+from ..config import load_params
+from ..io import read_jsonl
+from ..text import completion_of, prompt_of
+from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, save_model, setup, stage_args
+
+log = logging.getLogger(__name__)
+
+
+def qa_dataset(data: Path, tasks: list[str], split: str = "train") -> list[dict]:
+    rows = []
+    for task in tasks:
+        rows += [r for r in read_jsonl(data / f"qa_{task}.jsonl") if r["split"] == split]
+    return rows
+
+
+def main() -> None:
+    ap = stage_args(__doc__)
+    ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--tasks", required=True, nargs="+", choices=["mem", "ctx", "comp"])
+    args = ap.parse_args()
+    setup(args.seed)
+    cfg = load_params(args.params, args.preset)
+    t = cfg["training"]["sft"]
+    tokenizer = load_tokenizer(args.tokenizer)
+    rows = qa_dataset(args.data, args.tasks)
+    data = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
+    log.info("SFT on %s: %d questions", "+".join(args.tasks), len(data))
+    config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
+                       per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
+                       completion_only_loss=True, packing=False, lr_scheduler_type="cosine",
+                       warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out))
+    trainer = SFTTrainer(model=load_model(args.model), args=config, train_dataset=data,
+                         processing_class=tokenizer, peft_config=peft_config(cfg))
+    trainer.train()
+    save_model(trainer.model, tokenizer, args.out)
+    shutil.rmtree(config.output_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
