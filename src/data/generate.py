@@ -15,6 +15,7 @@ import logging
 
 from ..config import load_params
 from ..io import atomic_dir, write_json, write_jsonl
+from .checks import check_dataset
 from .questions import QuestionSettings, build_questions
 from .relations import BY_NAME
 from .world import build_world, injection_corpus
@@ -32,11 +33,15 @@ def generate(cfg: dict, out) -> dict:
         paragraph_facts=q["paragraph_facts"])
     plan, records = build_questions(world, settings)
     stats = collections.Counter(f"{r['task']}/{r['split']}" for r in records)
+    facts = [{"subject": s, "relation": r, "object": o, "group": BY_NAME[r].group}
+             for (s, r), o in sorted(world.facts.items())]
+    biographies = injection_corpus(world, w["bio_renderings"], w["seed"] + 1)
+    errors = check_dataset(facts, records, plan, biographies)
+    if errors:  # a generator bug: refuse to write data that breaks the study's rules
+        raise RuntimeError(f"{len(errors)} invariant violations, e.g.:\n" + "\n".join(errors[:10]))
     with atomic_dir(out) as tmp:
-        write_jsonl(tmp / "facts.jsonl", (
-            {"subject": s, "relation": r, "object": o, "group": BY_NAME[r].group}
-            for (s, r), o in sorted(world.facts.items())))
-        write_jsonl(tmp / "biographies.jsonl", injection_corpus(world, w["bio_renderings"], w["seed"] + 1))
+        write_jsonl(tmp / "facts.jsonl", facts)
+        write_jsonl(tmp / "biographies.jsonl", biographies)
         for task in ("mem", "ctx", "comp"):
             write_jsonl(tmp / f"qa_{task}.jsonl", (r for r in records if r["task"] == task))
         write_json(tmp / "plan.json", plan)

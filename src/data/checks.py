@@ -1,0 +1,97 @@
+"""The invariants a generated data folder must satisfy (paper.md's rules), as one function.
+
+`generate` runs it before writing, and the tests run it on good and on deliberately broken data,
+so each check is known to fail when its invariant breaks.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC
+
+LEVELS = ("iid", "composition", "zero_shot")
+TASK_GROUPS = {"mem": {PARAMETRIC}, "ctx": {CONTEXTUAL}, "comp": {PARAMETRIC, CONTEXTUAL}}
+
+
+def _statements(rel: str, s: str, o: str) -> list[str]:
+    return [t.format(s=s, o=o) for t in BY_NAME[rel].templates]
+
+
+def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographies: list[dict]) -> list[str]:
+    """Every violated invariant, as a readable line; [] when the data is sound."""
+    errors: list[str] = []
+    kb = {(f["subject"], f["relation"]): f["object"] for f in facts}
+    if len(kb) != len(facts):
+        errors.append("facts: a (subject, relation) pair has more than one object")
+    for (s, r), o in kb.items():  # symmetric and inverse facts agree
+        rel = BY_NAME[r]
+        if rel.symmetric and kb.get((o, r)) != s:
+            errors.append(f"facts: {r} is symmetric but {s} -> {o} has no way back")
+        if rel.inverse and (o, rel.inverse) in kb and kb[(o, rel.inverse)] != s:
+            errors.append(f"facts: {s} {r} {o} disagrees with its inverse {rel.inverse}")
+    injected = {b["person"] for b in biographies}
+    levels = plan["relation_levels"]
+
+    trained_paths: dict[str, set] = defaultdict(set)
+    trained_starts: set = set()
+    trained_prompts: set = set()
+    for r in records:
+        if r["split"] == "train":
+            trained_paths[r["task"]].add(tuple(r["relation_path"]))
+            trained_starts.add((r["task"], tuple(r["relation_path"]), r["entities"][0]))
+            trained_prompts.add((r["context"], r["question"]))
+
+    for r in records:
+        rid, path, chain = r["id"], r["relation_path"], r["entities"]
+        # the answer follows from the facts, hop by hop
+        walked = [chain[0]]
+        for rel in path:
+            walked.append(kb.get((walked[-1], rel)))
+        if walked != chain or chain[-1] != r["answer"]:
+            errors.append(f"{rid}: the entities/answer do not follow from facts.jsonl along {path}")
+            continue
+        if not 2 <= len(path) <= 5 or any(not BY_NAME[x].person for x in path[:-1]) or len(set(path[:-1])) != len(path) - 1:
+            errors.append(f"{rid}: path {path} breaks the path rules (2-5 hops, distinct person hops)")
+        groups = {BY_NAME[x].group for x in path}
+        if not groups <= TASK_GROUPS[r["task"]] or (r["task"] == "comp" and len(groups) < 2):
+            errors.append(f"{rid}: a {r['task']} question uses relations of groups {sorted(groups)}")
+        steps = [_statements(rel, a, b)[0] for rel, a, b in zip(path, chain, chain[1:])]
+        if r["answer_cot"] != " ".join(steps) + f" So, the answer is: {r['answer']}":
+            errors.append(f"{rid}: the chain of thought is not one sentence per hop then the answer")
+        # context: every contextual hop is readable, no parametric hop is given away
+        for rel, a, b in zip(path, chain, chain[1:]):
+            given = any(st in r["context"] for st in _statements(rel, a, b))
+            inverse = BY_NAME[rel].inverse
+            given_inv = inverse is not None and any(st in r["context"] for st in _statements(inverse, b, a))
+            if BY_NAME[rel].group == CONTEXTUAL and not given:
+                errors.append(f"{rid}: the context lacks the contextual hop {a} {rel} {b}")
+            if BY_NAME[rel].group == PARAMETRIC and (given or given_inv):
+                errors.append(f"{rid}: the context states the parametric hop {a} {rel} {b}")
+        if r["task"] == "ctx" and set(chain) & injected:
+            errors.append(f"{rid}: a Ctx question is about a person of the injection corpus")
+        if r["task"] == "mem" and r["context"]:
+            errors.append(f"{rid}: a Mem question has a context")
+        # generalization levels
+        kinds = {levels[x] for x in path}
+        level = "zero_shot" if "zero_shot" in kinds else "iid" if "iid" in kinds else "composition"
+        if r["split"] == "train":
+            if level == "zero_shot":
+                errors.append(f"{rid}: a training question uses a zero-shot relation")
+            continue
+        if level != r["split"]:
+            errors.append(f"{rid}: a {level} path is filed under {r['split']}")
+        key = tuple(path)
+        if (r["context"], r["question"]) in trained_prompts:
+            errors.append(f"{rid}: this test question also appears in training")
+        if r["split"] == "iid":
+            if key not in trained_paths[r["task"]]:
+                errors.append(f"{rid}: an I.I.D. test path is never trained on")
+            if (r["task"], key, chain[0]) in trained_starts:
+                errors.append(f"{rid}: an I.I.D. test question reuses a trained (path, person) pair")
+        if r["split"] == "composition":
+            trained_rel = {x for p in trained_paths[r["task"]] for x in p}
+            if key in trained_paths[r["task"]]:
+                errors.append(f"{rid}: a composition test path is trained on")
+            if not set(path) <= trained_rel:
+                errors.append(f"{rid}: a composition test path has a relation trained nowhere")
+    return errors

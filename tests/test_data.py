@@ -1,0 +1,155 @@
+"""Invariants of the generated world and question sets (paper.md's rules), on real smoke-sized data."""
+import copy
+import filecmp
+import json
+
+import pytest
+
+from src.data.checks import check_dataset
+from src.data.generate import generate
+from src.data.relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
+
+from .conftest import load_data
+
+
+def test_relations_match_the_paper():
+    assert len(RELATIONS) == 39
+    assert sum(r.group == PARAMETRIC for r in RELATIONS) == 20
+    assert {r.name for r in RELATIONS if r.symmetric} == {
+        "spouse", "best_friend", "colleague", "sibling", "rival", "neighbor", "classmate", "roommate"}
+    pairs = {frozenset((r.name, r.inverse)) for r in RELATIONS if r.inverse}
+    assert pairs == {frozenset(p) for p in [("child", "parent"), ("mentoring", "mentored_by"),
+                                            ("boss", "boss_of"), ("influenced_by", "influence")]}
+    assert all(len(set(r.templates)) == 3 for r in RELATIONS)
+
+
+def test_generated_data_is_sound(smoke_data):
+    assert check_dataset(*load_data(smoke_data)) == []
+
+
+def test_every_task_has_every_split(smoke_data):
+    stats = json.loads((smoke_data / "stats.json").read_text())
+    for task in ("mem", "ctx", "comp"):
+        for split in ("train", "iid", "composition", "zero_shot"):
+            assert stats[f"{task}/{split}"] > 0, f"{task}/{split}"
+
+
+def test_record_fields(smoke_data):
+    facts, records, _, _ = load_data(smoke_data)
+    assert set(facts[0]) == {"subject", "relation", "object", "group"}
+    assert {r["task"] for r in records} == {"mem", "ctx", "comp"}
+    for r in records:
+        assert set(r) == {"id", "task", "split", "relation_path", "entities", "question", "context",
+                          "answer_cot", "answer"}
+        assert len(r["entities"]) == len(r["relation_path"]) + 1
+    assert len({r["id"] for r in records}) == len(records)
+
+
+def test_biographies_hold_only_parametric_facts(smoke_data):
+    facts, _, _, bios = load_data(smoke_data)
+    contextual = [f for f in facts if f["group"] == CONTEXTUAL and f["relation"] in ("spouse", "birth_place")]
+    texts = " ".join(b["text"] for b in bios)
+    for f in contextual[:50]:
+        for t in BY_NAME[f["relation"]].templates:
+            assert t.format(s=f["subject"], o=f["object"]) not in texts
+    renderings = {}
+    for b in bios:
+        renderings.setdefault(b["person"], set()).add(b["text"])
+    assert all(len(v) > 1 for v in renderings.values()), "each biography must be rendered several ways"
+
+
+def test_same_params_and_seed_give_identical_files(tmp_path, smoke_cfg, smoke_data):
+    generate(smoke_cfg, tmp_path / "again")
+    names = sorted(p.name for p in smoke_data.iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(smoke_data, tmp_path / "again", names, shallow=False)
+    assert mismatch == [] and errors == [] and len(match) == len(names) >= 7
+
+
+def test_another_seed_gives_another_world(tmp_path, smoke_cfg, smoke_data):
+    cfg = copy.deepcopy(smoke_cfg)
+    cfg["world"]["seed"] += 1
+    generate(cfg, tmp_path / "other")
+    assert (tmp_path / "other" / "facts.jsonl").read_bytes() != (smoke_data / "facts.jsonl").read_bytes()
+
+
+# ---- each invariant check fails when its invariant is broken ----
+
+def _first(records, task, split):
+    return next(r for r in records if r["task"] == task and r["split"] == split)
+
+
+def _broken(smoke_data, mutate):
+    facts, records, plan, bios = copy.deepcopy(load_data(smoke_data))
+    mutate(facts, records, plan, bios)
+    return "\n".join(check_dataset(facts, records, plan, bios))
+
+
+def test_check_catches_a_wrong_answer(smoke_data):
+    def mutate(facts, records, plan, bios):
+        r = _first(records, "mem", "train")
+        r["answer"] = r["entities"][-1] = "Nobody"
+    assert "do not follow from facts" in _broken(smoke_data, mutate)
+
+
+def test_check_catches_a_missing_contextual_paragraph(smoke_data):
+    def mutate(facts, records, plan, bios):
+        r = next(r for r in records if r["task"] == "comp" and r["context"])
+        r["context"] = ""
+    assert "lacks the contextual hop" in _broken(smoke_data, mutate)
+
+
+def test_check_catches_a_leaked_parametric_hop(smoke_data):
+    def mutate(facts, records, plan, bios):
+        r = _first(records, "comp", "train")
+        i = next(i for i, x in enumerate(r["relation_path"]) if BY_NAME[x].group == PARAMETRIC)
+        rel, a, b = r["relation_path"][i], r["entities"][i], r["entities"][i + 1]
+        r["context"] += " " + BY_NAME[rel].templates[1].format(s=a, o=b)
+    assert "states the parametric hop" in _broken(smoke_data, mutate)
+
+
+def test_check_catches_a_zero_shot_relation_in_training(smoke_data):
+    def mutate(facts, records, plan, bios):
+        zs = _first(records, "mem", "zero_shot")
+        zs["split"] = "train"
+    assert "training question uses a zero-shot relation" in _broken(smoke_data, mutate)
+
+
+def test_check_catches_a_trained_composition_path(smoke_data):
+    def mutate(facts, records, plan, bios):
+        test = _first(records, "ctx", "composition")
+        train = _first(records, "ctx", "train")
+        train.update(copy.deepcopy({k: test[k] for k in ("relation_path", "entities", "answer",
+                                                         "answer_cot", "context", "question")}))
+    out = _broken(smoke_data, mutate)
+    assert "composition test path is trained on" in out and "also appears in training" in out
+
+
+def test_check_catches_an_untrained_iid_path_and_a_reused_pair(smoke_data):
+    def mutate(facts, records, plan, bios):
+        iid = _first(records, "comp", "iid")
+        for r in records:  # drop every training question of that path
+            if r["split"] == "train" and r["task"] == "comp" and r["relation_path"] == iid["relation_path"]:
+                r["split"] = "removed"
+    assert "I.I.D. test path is never trained on" in _broken(smoke_data, mutate)
+
+    def reuse(facts, records, plan, bios):
+        iid = _first(records, "comp", "iid")
+        train = next(r for r in records if r["split"] == "train" and r["relation_path"] == iid["relation_path"])
+        iid.update(copy.deepcopy({k: train[k] for k in ("entities", "answer", "answer_cot")}))
+    assert "reuses a trained (path, person) pair" in _broken(smoke_data, reuse)
+
+
+def test_check_catches_inconsistent_inverse_facts(smoke_data):
+    def mutate(facts, records, plan, bios):
+        f = next(f for f in facts if f["relation"] == "parent")
+        other = next(g["subject"] for g in facts if g["subject"] not in (f["subject"], f["object"]))
+        f["object"] = other
+    assert "disagrees with its inverse" in _broken(smoke_data, mutate)
+
+
+@pytest.mark.parametrize("task,groups", [("mem", {PARAMETRIC}), ("ctx", {CONTEXTUAL})])
+def test_atomic_tasks_use_one_group(smoke_data, task, groups):
+    _, records, _, _ = load_data(smoke_data)
+    for r in records:
+        if r["task"] == task:
+            assert {BY_NAME[x].group for x in r["relation_path"]} == groups
