@@ -25,8 +25,6 @@ RESULTS = f"results/{PRESET}"
 SEEDS = CFG["seeds"]
 FINAL_MODELS = sorted(set(recipe_slugs(CFG).values()))
 ENV = "../envs/pipeline.yaml"
-# Common arguments of every entry point: the params file and the preset it runs.
-ARGS = f"--params params.yaml --preset {PRESET}"
 
 
 wildcard_constraints:

@@ -2,6 +2,7 @@ rule generate_data:
     output:
         directory(f"{RESULTS}/data"),
     params:
+        preset=PRESET,
         world=CFG["world"],
         questions=CFG["questions"],
     log:
@@ -14,7 +15,7 @@ rule generate_data:
     conda:
         ENV
     shell:
-        "python -m src.data.generate {ARGS} --out {output} > {log} 2>&1"
+        "python -m src.data.generate --params params.yaml --preset {params.preset} --out {output} > {log} 2>&1"
 
 
 rule build_tokenizer:
@@ -23,6 +24,7 @@ rule build_tokenizer:
     output:
         directory(f"{RESULTS}/tokenizer"),
     params:
+        preset=PRESET,
         model=CFG["model"],
     log:
         f"{RESULTS}/logs/build_tokenizer.log",
@@ -34,4 +36,4 @@ rule build_tokenizer:
     conda:
         ENV
     shell:
-        "python -m src.training.tokenizer {ARGS} --data {input} --out {output} > {log} 2>&1"
+        "python -m src.training.tokenizer --params params.yaml --preset {params.preset} --data {input} --out {output} > {log} 2>&1"

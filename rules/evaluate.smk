@@ -6,6 +6,7 @@ rule evaluate:
         predictions=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/predictions.jsonl",
         metrics=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json",
     params:
+        preset=PRESET,
         evaluation=CFG["evaluation"],
     log:
         f"{RESULTS}/logs/seed{{seed}}/eval_{{chain}}.log",
@@ -18,7 +19,7 @@ rule evaluate:
     conda:
         ENV
     shell:
-        "python -m src.evaluation.evaluate {ARGS} --data {input.data} --model {input.model}"
+        "python -m src.evaluation.evaluate --params params.yaml --preset {params.preset} --data {input.data} --model {input.model}"
         " --predictions {output.predictions} --metrics {output.metrics} > {log} 2>&1"
 
 
@@ -29,6 +30,7 @@ rule tables:
         csv=f"{RESULTS}/metrics.csv",
         markdown=f"{RESULTS}/results.md",
     params:
+        preset=PRESET,
         recipes=CFG["recipes"],
     log:
         f"{RESULTS}/logs/tables.log",
@@ -38,5 +40,5 @@ rule tables:
     conda:
         ENV
     shell:
-        "python -m src.evaluation.tables {ARGS} --metrics {input} --csv {output.csv}"
+        "python -m src.evaluation.tables --params params.yaml --preset {params.preset} --metrics {input} --csv {output.csv}"
         " --markdown {output.markdown} > {log} 2>&1"

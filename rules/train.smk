@@ -9,6 +9,7 @@ rule inject_knowledge:
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/inject"),
     params:
+        preset=PRESET,
         model=CFG["model"],
         inject=CFG["training"]["inject"],
     log:
@@ -22,7 +23,7 @@ rule inject_knowledge:
     conda:
         ENV
     shell:
-        "python -m src.training.inject {ARGS} --data {input.data} --tokenizer {input.tokenizer}"
+        "python -m src.training.inject --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
         " --seed {wildcards.seed} --out {output} > {log} 2>&1"
 
 
@@ -36,6 +37,7 @@ rule train_sft:
     wildcard_constraints:
         chain=r"([a-z]+-[a-z+]+__)*sft-[a-z+]+",
     params:
+        preset=PRESET,
         tasks=lambda w: steps_of(w.chain)[1],
         model=CFG["model"],
         sft=CFG["training"]["sft"],
@@ -50,7 +52,7 @@ rule train_sft:
     conda:
         ENV
     shell:
-        "python -m src.training.sft {ARGS} --data {input.data} --tokenizer {input.tokenizer}"
+        "python -m src.training.sft --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
         " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"
 
 
@@ -64,6 +66,7 @@ rule train_grpo:
     wildcard_constraints:
         chain=r"([a-z]+-[a-z+]+__)*grpo-[a-z+]+",
     params:
+        preset=PRESET,
         tasks=lambda w: steps_of(w.chain)[1],
         model=CFG["model"],
         grpo=CFG["training"]["grpo"],
@@ -78,5 +81,5 @@ rule train_grpo:
     conda:
         ENV
     shell:
-        "python -m src.training.grpo {ARGS} --data {input.data} --tokenizer {input.tokenizer}"
+        "python -m src.training.grpo --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
         " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"

@@ -57,15 +57,17 @@ def stage_name(job: dict) -> str:
 
 
 def param_keys(cfg: dict, names: list[str]) -> list[str]:
-    keys = []
+    keys = ["preset"]
     for name in names:
+        if name == "preset":
+            continue
         if name in cfg:
             keys.append(name)
         elif name in cfg["training"]:
             keys.append(f"training.{name}")
     if cfg["preset"] != "default":
         keys.append(f"presets.{cfg['preset']}")  # the overlay may change any of the above
-    return ["preset"] + keys
+    return keys
 
 
 def build(preset: str | None = None, params: Path = Path("params.yaml")) -> str:

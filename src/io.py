@@ -15,8 +15,9 @@ def atomic_dir(path: str | Path):
     An interrupted run leaves no half-written output: the next run starts the stage afresh.
     """
     path = Path(path)
+    for stale in path.parent.glob(path.name + ".partial-*"):  # left by a killed earlier run
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = path.with_name(path.name + f".partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
         yield tmp

@@ -1,0 +1,26 @@
+"""dvc.yaml is the Snakemake DAG, command for command: it cannot drift from the Snakefile."""
+import yaml
+
+from src.export_dvc import build, snakemake_jobs
+
+from .conftest import ROOT
+
+
+def test_dvc_yaml_is_current():
+    assert (ROOT / "dvc.yaml").read_text() == build(), \
+        "dvc.yaml is stale: run `python -m src.export_dvc` and commit the result"
+
+
+def test_every_snakemake_job_is_a_dvc_stage_with_the_same_command_and_files():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    by_cmd = {}
+    for name, stage in stages.items():
+        cmd = stage["cmd"][-1] if isinstance(stage["cmd"], list) else stage["cmd"]
+        by_cmd[cmd] = stage
+    jobs = snakemake_jobs(None, ROOT)
+    assert len(jobs) == len(stages)
+    for job in jobs:
+        stage = by_cmd[job["cmd"]]
+        outs = [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"]]
+        assert sorted(outs) == job["outs"]
+        assert set(job["deps"]) <= set(stage["deps"])

@@ -1,0 +1,122 @@
+"""The whole DAG on the smoke preset, for real: Snakemake (interrupted, then resumed) and DVC."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from src.config import load_params, recipe_slugs
+from src.io import atomic_dir
+
+from .conftest import ROOT, copy_workflow, run
+
+pytestmark = pytest.mark.slow
+SMOKE = ["--config", "preset=smoke"]
+
+
+@pytest.fixture(scope="module")
+def snakemake_run(tmp_path_factory):
+    """Start the smoke study, interrupt it (Ctrl-C) mid-training, then let a second run finish it."""
+    work = copy_workflow(tmp_path_factory.mktemp("snakemake"))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    first = subprocess.Popen(["snakemake", "--cores", "2", *SMOKE], cwd=work, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    inject = work / "results/smoke/models/seed0/inject"
+    deadline = time.time() + 600
+    while not inject.exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.5)
+    assert inject.exists(), "the first run never finished knowledge injection"
+    first.send_signal(signal.SIGINT)
+    interrupted_log = first.communicate(timeout=300)[0]
+    stamps = {p: p.stat().st_mtime_ns for p in (work / "results/smoke/data", inject)}
+    half = sorted(str(p) for p in (work / "results/smoke").rglob("*.partial-*"))
+    resumed = run(["snakemake", "--cores", "2", *SMOKE], work)
+    return {"work": work, "interrupted_log": interrupted_log, "stamps": stamps, "partials": half,
+            "resumed": resumed.stdout + resumed.stderr}
+
+
+def test_interrupted_run_resumes_without_redoing_finished_stages(snakemake_run):
+    assert "Terminating processes on user request" in snakemake_run["interrupted_log"] or \
+        "KeyboardInterrupt" in snakemake_run["interrupted_log"] or "Cancelling" in snakemake_run["interrupted_log"]
+    for path, stamp in snakemake_run["stamps"].items():
+        assert path.stat().st_mtime_ns == stamp, f"{path} was rebuilt after the interruption"
+    assert "rule inject_knowledge" not in snakemake_run["resumed"]
+    assert "rule train_sft" in snakemake_run["resumed"] or "rule train_grpo" in snakemake_run["resumed"]
+    leftovers = list((snakemake_run["work"] / "results/smoke").rglob("*.partial-*"))
+    assert leftovers == [], f"half-written outputs left behind: {leftovers}"
+
+
+def test_results_table_and_metrics(snakemake_run):
+    work = snakemake_run["work"]
+    cfg = load_params(work / "params.yaml", "smoke")
+    with open(work / "results/smoke/metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["recipe", "seed", "task", "level", "accuracy", "n"]
+    assert len(rows) == len(cfg["recipes"]) * len(cfg["seeds"]) * 3 * 3
+    assert {r["recipe"] for r in rows} == set(cfg["recipes"])
+    assert all(0 <= float(r["accuracy"]) <= 1 and int(r["n"]) > 0 for r in rows)
+    table = (work / "results/smoke/results.md").read_text()
+    for label in cfg["recipes"]:
+        assert f"| {label} |" in table
+    assert "50.87" in table  # the paper's Zero-shot number of SFT(Mem+Ctx)->RL(Comp) stands beside ours
+
+
+def test_models_and_predictions_are_saved(snakemake_run):
+    work = snakemake_run["work"]
+    cfg = load_params(work / "params.yaml", "smoke")
+    stats = json.loads((work / "results/smoke/data/stats.json").read_text())
+    n_test = sum(v for k, v in stats.items() if not k.endswith("/train"))
+    for slug in recipe_slugs(cfg).values():
+        model = work / f"results/smoke/models/seed0/{slug}"
+        assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in model.iterdir()}
+        preds = (work / f"results/smoke/eval/seed0/{slug}/predictions.jsonl").read_text().splitlines()
+        assert len(preds) == n_test
+        assert set(json.loads(preds[0])) == {"id", "task", "level", "generation", "prediction", "correct"}
+
+
+def test_a_finished_study_has_nothing_to_do(snakemake_run):
+    out = run(["snakemake", "--cores", "2", "-n", *SMOKE], snakemake_run["work"])
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
+    """dvc repro, from the same params, gives byte-identical data and identical CPU metrics."""
+    work = copy_workflow(tmp_path / "dvc")
+    run([sys.executable, "-m", "src.export_dvc", "--preset", "smoke"], work)
+    run(["dvc", "init", "--no-scm", "-q"], work)
+    run(["dvc", "repro", "-q"], work, timeout=1200)
+    ours, theirs = work / "results/smoke", snakemake_run["work"] / "results/smoke"
+    for name in ("facts.jsonl", "qa_comp.jsonl", "biographies.jsonl"):
+        assert (ours / "data" / name).read_bytes() == (theirs / "data" / name).read_bytes()
+    assert (ours / "metrics.csv").read_text() == (theirs / "metrics.csv").read_text()
+
+
+def test_bad_params_stop_snakemake_before_any_job(tmp_path):
+    work = copy_workflow(tmp_path / "bad")
+    params = work / "params.yaml"
+    params.write_text(params.read_text().replace("  bio_renderings: 12", "  bio_rendering: 12"))
+    out = run(["snakemake", "--cores", "1", "-n", *SMOKE], work, check=False)
+    assert out.returncode != 0
+    assert "world: 'bio_renderings' is a required property" in out.stdout + out.stderr
+    assert not (work / "results").exists()
+    clash = run(["snakemake", "--cores", "1", "-n", "--config", "seeds=[5]"], copy_workflow(tmp_path / "clash"),
+                check=False)
+    assert clash.returncode != 0 and "may only set `preset`" in clash.stdout + clash.stderr
+
+
+def test_an_interrupted_stage_leaves_no_output(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_dir(tmp_path / "model") as tmp:
+            (tmp / "weights").write_text("half")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_snakemake_lint_passes():
+    out = run(["snakemake", "--lint"], ROOT, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
