@@ -1,0 +1,49 @@
+"""Copy a finished study's tables into README.md, between `<!-- BEGIN name -->` / `<!-- END name -->`.
+
+`python -m src.evaluation.readme --preset default` after the study; tests/test_readme.py fails if
+the README's copy differs from results/, so no number in the README is typed by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..config import load_params, results_dir
+from ..io import atomic_write_text
+
+BLOCKS = {"results": "results.md", "timing": "timing.md"}
+
+
+def block(name: str, body: str) -> str:
+    return f"<!-- BEGIN {name} -->\n{body.rstrip()}\n<!-- END {name} -->"
+
+
+def extract(readme: str, name: str) -> str | None:
+    m = re.search(rf"<!-- BEGIN {name} -->\n(.*?)\n<!-- END {name} -->", readme, re.S)
+    return m.group(1) if m else None
+
+
+def body_of(results: Path, name: str) -> str:
+    text = (results / BLOCKS[name]).read_text()
+    return text.split("\n", 2)[2].strip()  # drop the file's own '# title' line
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    ap.add_argument("--readme", default="README.md", type=Path)
+    args = ap.parse_args()
+    results = results_dir(load_params(args.params, args.preset))
+    text = args.readme.read_text()
+    for name in BLOCKS:
+        if extract(text, name) is None:
+            raise SystemExit(f"{args.readme} has no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' block")
+        text = re.sub(rf"<!-- BEGIN {name} -->\n.*?\n<!-- END {name} -->", lambda _: block(name, body_of(results, name)),
+                      text, flags=re.S)
+    atomic_write_text(args.readme, text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The README's commands and numbers come from the project, not from typing."""
+import re
+
+from src.evaluation.readme import BLOCKS, body_of, extract
+
+from .conftest import ROOT
+
+
+def quick_start_commands():
+    text = (ROOT / "README.md").read_text()
+    m = re.search(r"^## Quick start\n.*?```bash\n(.*?)```", text, re.S | re.M)
+    assert m, "README needs a '## Quick start' section with a bash code block"
+    return [re.sub(r"\s+#.*$", "", line).strip() for line in m.group(1).splitlines() if line.strip()]
+
+
+def test_quick_start_has_two_commands_and_ci_runs_the_second():
+    commands = quick_start_commands()
+    assert len(commands) == 2
+    assert commands[1] in (ROOT / ".ci/run").read_text()
+    assert "snakemake" in commands[0] and "pytest" in commands[1]
+
+
+def test_readme_tables_are_the_committed_results():
+    readme = (ROOT / "README.md").read_text()
+    for name in BLOCKS:
+        assert extract(readme, name) == body_of(ROOT / "results/default", name), \
+            f"README block '{name}' differs from results/default: run `python -m src.evaluation.readme`"
