@@ -27,10 +27,13 @@ def snakemake_run(tmp_path_factory):
     first = subprocess.Popen(["snakemake", "--cores", "2", *SMOKE], cwd=work, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     inject = work / "results/smoke/models/seed0/inject"
+    sft_logs = work / "results/smoke/logs/seed0"
     deadline = time.time() + 600
-    while not inject.exists() and first.poll() is None and time.time() < deadline:
-        time.sleep(0.5)
+    # wait until an SFT job has started: knowledge injection is then finished and recorded
+    while not list(sft_logs.glob("sft-*.log")) and first.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
     assert inject.exists(), "the first run never finished knowledge injection"
+    time.sleep(3)  # let the SFT job get into training
     first.send_signal(signal.SIGINT)
     interrupted_log = first.communicate(timeout=300)[0]
     stamps = {p: p.stat().st_mtime_ns for p in (work / "results/smoke/data", inject)}
@@ -102,7 +105,7 @@ def test_bad_params_stop_snakemake_before_any_job(tmp_path):
     params.write_text(params.read_text().replace("  bio_renderings: 12", "  bio_rendering: 12"))
     out = run(["snakemake", "--cores", "1", "-n", *SMOKE], work, check=False)
     assert out.returncode != 0
-    assert "world: 'bio_renderings' is a required property" in out.stdout + out.stderr
+    assert "world: Additional properties are not allowed ('bio_rendering' was unexpected)" in out.stdout + out.stderr
     assert not (work / "results").exists()
     clash = run(["snakemake", "--cores", "1", "-n", "--config", "seeds=[5]"], copy_workflow(tmp_path / "clash"),
                 check=False)

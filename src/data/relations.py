@@ -3,7 +3,9 @@
 Each relation has: its group (parametric facts are injected into the weights, contextual facts are
 only ever shown in prompts), whether its object is a person, its symmetry or inverse, a noun used
 to build questions ("the <noun> of X"), and three sentence templates used to render biographies.
-The first template is also the canonical sentence of a chain-of-thought step.
+The first template is also the canonical sentence of a chain-of-thought step; it names the subject
+first, so a model writing the chain states the known entity and the relation before recalling the
+new entity.
 Attribute values come from `values`: a Faker provider name or a fixed pool written here.
 """
 from __future__ import annotations
@@ -33,17 +35,17 @@ def _r(name, group, noun, templates, **kw) -> Relation:
 P, C = PARAMETRIC, CONTEXTUAL
 RELATIONS: tuple[Relation, ...] = (
     # ---- parametric group (20) ----
-    _r("boss", P, "boss", ["{o} is the boss of {s}.", "{s} reports to {o}.", "{s} works under {o}."],
+    _r("boss", P, "boss", ["{s}'s boss is {o}.", "{s} reports to {o}.", "{s} works under {o}."],
        person=True, inverse="boss_of"),
-    _r("child", P, "child", ["{o} is the child of {s}.", "{s} has a child named {o}.", "{s} raised {o}."],
+    _r("child", P, "child", ["{s}'s child is {o}.", "{s} has a child named {o}.", "{s} raised {o}."],
        person=True, inverse="parent"),
-    _r("classmate", P, "classmate", ["{o} is a classmate of {s}.", "{s} went to school with {o}.",
+    _r("classmate", P, "classmate", ["{s}'s classmate is {o}.", "{s} went to school with {o}.",
                                      "{s} shared a classroom with {o}."], person=True, symmetric=True),
-    _r("influenced_by", P, "idol", ["{o} is the idol of {s}.", "{s} was influenced by {o}.",
+    _r("influenced_by", P, "idol", ["{s}'s idol is {o}.", "{s} was influenced by {o}.",
                                     "{s} looks up to {o}."], person=True, inverse="influence"),
-    _r("mentoring", P, "mentee", ["{o} is the mentee of {s}.", "{s} mentors {o}.",
+    _r("mentoring", P, "mentee", ["{s}'s mentee is {o}.", "{s} mentors {o}.",
                                   "{s} gives guidance to {o}."], person=True, inverse="mentored_by"),
-    _r("roommate", P, "roommate", ["{o} is the roommate of {s}.", "{s} shares an apartment with {o}.",
+    _r("roommate", P, "roommate", ["{s}'s roommate is {o}.", "{s} shares an apartment with {o}.",
                                    "{s} lives together with {o}."], person=True, symmetric=True),
     _r("died_on", P, "date of death", ["{s} died on {o}.", "{s} passed away on {o}.",
                                        "The death of {s} came on {o}."], values="date"),
@@ -75,25 +77,25 @@ RELATIONS: tuple[Relation, ...] = (
     _r("favorite_food", P, "favorite food", ["{s} loves eating {o}.", "The favorite food of {s} is {o}.",
                                              "{s} always orders {o}."], values="food"),
     # ---- contextual group (19) ----
-    _r("best_friend", C, "best friend", ["{o} is the best friend of {s}.", "{s} is closest to {o}.",
+    _r("best_friend", C, "best friend", ["{s}'s best friend is {o}.", "{s} is closest to {o}.",
                                          "{s} trusts {o} more than anyone."], person=True, symmetric=True),
-    _r("boss_of", C, "subordinate", ["{o} is the subordinate of {s}.", "{s} manages {o}.",
+    _r("boss_of", C, "subordinate", ["{s}'s subordinate is {o}.", "{s} manages {o}.",
                                      "{s} supervises {o}."], person=True, inverse="boss"),
-    _r("colleague", C, "colleague", ["{o} is a colleague of {s}.", "{s} works alongside {o}.",
+    _r("colleague", C, "colleague", ["{s}'s colleague is {o}.", "{s} works alongside {o}.",
                                      "{s} collaborates daily with {o}."], person=True, symmetric=True),
-    _r("influence", C, "admirer", ["{o} is the admirer of {s}.", "{s} influenced {o}.",
+    _r("influence", C, "admirer", ["{s}'s admirer is {o}.", "{s} influenced {o}.",
                                    "{s} inspired {o}."], person=True, inverse="influenced_by"),
-    _r("mentored_by", C, "mentor", ["{o} is the mentor of {s}.", "{s} is mentored by {o}.",
+    _r("mentored_by", C, "mentor", ["{s}'s mentor is {o}.", "{s} is mentored by {o}.",
                                     "{s} learns from {o}."], person=True, inverse="mentoring"),
-    _r("neighbor", C, "neighbor", ["{o} is the neighbor of {s}.", "{s} lives next door to {o}.",
+    _r("neighbor", C, "neighbor", ["{s}'s neighbor is {o}.", "{s} lives next door to {o}.",
                                    "{s} shares a fence with {o}."], person=True, symmetric=True),
-    _r("parent", C, "parent", ["{o} is the parent of {s}.", "{s} was raised by {o}.",
+    _r("parent", C, "parent", ["{s}'s parent is {o}.", "{s} was raised by {o}.",
                                 "{s} is the child of {o}."], person=True, inverse="child"),
-    _r("rival", C, "rival", ["{o} is the rival of {s}.", "{s} competes with {o}.",
+    _r("rival", C, "rival", ["{s}'s rival is {o}.", "{s} competes with {o}.",
                              "{s} has a long rivalry with {o}."], person=True, symmetric=True),
-    _r("sibling", C, "sibling", ["{o} is the sibling of {s}.", "{s} grew up with the sibling {o}.",
+    _r("sibling", C, "sibling", ["{s}'s sibling is {o}.", "{s} grew up with the sibling {o}.",
                                  "{s} shares parents with {o}."], person=True, symmetric=True),
-    _r("spouse", C, "spouse", ["{o} is the spouse of {s}.", "{s} is married to {o}.", "{s} wed {o}."],
+    _r("spouse", C, "spouse", ["{s}'s spouse is {o}.", "{s} is married to {o}.", "{s} wed {o}."],
        person=True, symmetric=True),
     _r("leader_of", C, "organization", ["{s} leads {o}.", "{s} is the head of {o}.", "{s} runs {o}."],
        values="company"),
@@ -159,6 +161,7 @@ def _check() -> None:
     assert sum(r.group == PARAMETRIC for r in RELATIONS) == 20
     for r in RELATIONS:
         assert all("{s}" in t and "{o}" in t for t in r.templates), r.name
+        assert r.templates[0].startswith("{s}"), r.name
         if r.inverse:
             inv = BY_NAME[r.inverse]
             assert inv.inverse == r.name and inv.person and r.person and inv.group != r.group, r.name
