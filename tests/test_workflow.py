@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from src.config import load_params, recipe_slugs
 from src.io import atomic_dir
@@ -102,7 +103,9 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
 def test_bad_params_stop_snakemake_before_any_job(tmp_path):
     work = copy_workflow(tmp_path / "bad")
     params = work / "params.yaml"
-    params.write_text(params.read_text().replace("  bio_renderings: 12", "  bio_rendering: 12"))
+    raw = yaml.safe_load(params.read_text())
+    raw["world"]["bio_rendering"] = raw["world"].pop("bio_renderings")  # a typo in a key
+    params.write_text(yaml.safe_dump(raw))
     out = run(["snakemake", "--cores", "1", "-n", *SMOKE], work, check=False)
     assert out.returncode != 0
     assert "world: Additional properties are not allowed ('bio_rendering' was unexpected)" in out.stdout + out.stderr
