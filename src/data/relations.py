@@ -57,8 +57,8 @@ RELATIONS: tuple[Relation, ...] = (
                                      "The email of {s} is {o}."], values="email"),
     _r("hobby", P, "hobby", ["{s} enjoys {o}.", "{s} spends free time on {o}.", "{s} has a passion for {o}."],
        values="hobby"),
-    _r("first_language", P, "first language", ["{s} speaks {o} as a first language.",
-                                               "{s} grew up speaking {o}.", "The native tongue of {s} is {o}."],
+    _r("first_language", P, "first language", ["{s} grew up speaking {o}.",
+                                               "{s} speaks {o} as a first language.", "The native tongue of {s} is {o}."],
        values="language"),
     _r("university", P, "university", ["{s} graduated from {o}.", "{s} studied at {o}.",
                                        "{s} holds a degree from {o}."], values="university"),
@@ -161,7 +161,7 @@ def _check() -> None:
     assert sum(r.group == PARAMETRIC for r in RELATIONS) == 20
     for r in RELATIONS:
         assert all("{s}" in t and "{o}" in t for t in r.templates), r.name
-        assert r.templates[0].startswith("{s}"), r.name
+        assert r.templates[0].startswith("{s}") and r.templates[0].endswith("{o}."), r.name
         if r.inverse:
             inv = BY_NAME[r.inverse]
             assert inv.inverse == r.name and inv.person and r.person and inv.group != r.group, r.name

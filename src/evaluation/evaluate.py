@@ -1,7 +1,8 @@
 """Entry point: greedy decoding on every test question of every task; exact match of the final answer.
 
 Writes predictions.jsonl (one line per question: id, task, level, generation, prediction, correct)
-and metrics.json ({task: {level: {accuracy, n}}}).
+and metrics.json ({task: {level: {accuracy, n}}}), plus a knowledge probe (task "facts", level
+"recall"): how many injected facts the model still completes correctly.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from ..config import load_params
+from ..data.relations import BY_NAME, PARAMETRIC
 from ..io import atomic_write_text, read_jsonl
 from ..text import extract_answer, normalize, prompt_of
 from ..training.common import load_model, load_tokenizer, setup
@@ -42,6 +44,24 @@ def generate(model, tokenizer, prompts: list[str], batch_size: int, max_new_toke
     return out
 
 
+def fact_recall(model, tokenizer, data: Path, batch_size: int) -> tuple[list[dict], dict]:
+    """Knowledge probe: complete the canonical sentence of every injected parametric fact.
+
+    The prompt is the sentence up to its object ("Amina Khan's boss is"); correct when the greedy
+    continuation starts with the object. It tells whether Mem failures are failures of recall.
+    """
+    injected = {r["person"] for r in read_jsonl(data / "biographies.jsonl")}
+    facts = [f for f in read_jsonl(data / "facts.jsonl") if f["group"] == PARAMETRIC and f["subject"] in injected]
+    prompts = [BY_NAME[f["relation"]].templates[0].split("{o}")[0].format(s=f["subject"]).rstrip() for f in facts]
+    gens = generate(model, tokenizer, prompts, batch_size, max_new_tokens=24, desc="facts")
+    rows = []
+    for f, g in zip(facts, gens):
+        ok = (normalize(g) + " ").startswith(normalize(f["object"]) + " ")
+        rows.append({"id": f"fact-{f['subject']}-{f['relation']}", "task": "facts", "level": "recall",
+                     "generation": g, "prediction": None, "correct": ok})
+    return rows, {"recall": {"accuracy": sum(r["correct"] for r in rows) / max(1, len(rows)), "n": len(rows)}}
+
+
 def evaluate(model, tokenizer, data: Path, batch_size: int, max_new_tokens: int):
     predictions, metrics = [], {}
     for task in ("mem", "ctx", "comp"):
@@ -56,7 +76,9 @@ def evaluate(model, tokenizer, data: Path, batch_size: int, max_new_tokens: int)
             hits = [p["correct"] for p in predictions if p["task"] == task and p["level"] == level]
             metrics[task][level] = {"accuracy": sum(hits) / len(hits) if hits else 0.0, "n": len(hits)}
         log.info("%s: %s", task, {lv: round(m["accuracy"], 3) for lv, m in metrics[task].items()})
-    return predictions, metrics
+    probe, metrics["facts"] = fact_recall(model, tokenizer, data, batch_size)
+    log.info("fact recall: %.3f of %d", metrics["facts"]["recall"]["accuracy"], len(probe))
+    return predictions + probe, metrics
 
 
 def main() -> None:

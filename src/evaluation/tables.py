@@ -20,6 +20,8 @@ from .paper_numbers import PAPER_COMP
 LEVELS = ("iid", "composition", "zero_shot")
 LEVEL_NAMES = {"iid": "I.I.D.", "composition": "Composition", "zero_shot": "Zero-shot"}
 TASK_NAMES = {"mem": "Mem", "ctx": "Ctx", "comp": "Comp"}
+# every (task, level) cell of metrics.csv: the three tasks at three levels, then the knowledge probe
+CELLS = [(t, lv) for t in TASK_NAMES for lv in LEVELS] + [("facts", "recall")]
 
 
 def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
@@ -30,14 +32,12 @@ def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
         if not m or m.group(2) not in label_of:
             raise ValueError(f"{path}: expected .../seed<N>/<recipe model>/metrics.json of a listed recipe")
         metrics = json.loads(path.read_text())
-        for task in ("mem", "ctx", "comp"):
-            for level in LEVELS:
-                cell = metrics[task][level]
-                rows.append({"recipe": label_of[m.group(2)], "seed": int(m.group(1)), "task": task,
-                             "level": level, "accuracy": round(cell["accuracy"], 6), "n": cell["n"]})
+        for task, level in CELLS:
+            cell = metrics[task][level]
+            rows.append({"recipe": label_of[m.group(2)], "seed": int(m.group(1)), "task": task,
+                         "level": level, "accuracy": round(cell["accuracy"], 6), "n": cell["n"]})
     order = {label: i for i, label in enumerate(cfg["recipes"])}
-    rows.sort(key=lambda r: (order[r["recipe"]], r["seed"], list(TASK_NAMES).index(r["task"]),
-                             LEVELS.index(r["level"])))
+    rows.sort(key=lambda r: (order[r["recipe"]], r["seed"], CELLS.index((r["task"], r["level"]))))
     return rows
 
 
@@ -72,10 +72,13 @@ def to_markdown(cfg: dict, rows: list[dict]) -> str:
         lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
     lines += ["", "## Every task and level (ours)", "",
               "| recipe | " + " | ".join(f"{TASK_NAMES[t]} {LEVEL_NAMES[lv]}" for t in TASK_NAMES for lv in LEVELS)
-              + " |", "|---|" + "---:|" * (3 * len(LEVELS))]
+              + " | fact recall |", "|---|" + "---:|" * (3 * len(LEVELS) + 1)]
     for recipe in cfg["recipes"]:
         lines.append(f"| {recipe} | " + " | ".join(_mean_pct(rows, recipe, t, lv) for t in TASK_NAMES
-                                                  for lv in LEVELS) + " |")
+                                                  for lv in LEVELS)
+                     + f" | {_mean_pct(rows, recipe, 'facts', 'recall')} |")
+    lines += ["", "Fact recall: share of the injected parametric facts whose canonical sentence the model "
+              "completes correctly (e.g. \"X's boss is\" -> Y), a probe of the Mem prerequisite."]
     return "\n".join(lines) + "\n"
 
 
