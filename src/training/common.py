@@ -5,6 +5,7 @@ import argparse
 import logging
 import os
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from ..io import atomic_dir
 log = logging.getLogger(__name__)
 
 
-def stage_args(description: str) -> argparse.ArgumentParser:
+def stage_args(description: str, from_model: bool = False) -> argparse.ArgumentParser:
+    """Arguments of a training stage; SFT and GRPO also take the model to start from and its data."""
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--preset", default=None)
@@ -24,6 +26,10 @@ def stage_args(description: str) -> argparse.ArgumentParser:
     ap.add_argument("--tokenizer", required=True, type=Path)
     ap.add_argument("--seed", required=True, type=int)
     ap.add_argument("--out", required=True, type=Path)
+    if from_model:
+        ap.add_argument("--model", required=True, type=Path, help="the model to start from")
+        ap.add_argument("--tasks", required=True, nargs="+", choices=["mem", "ctx", "comp"],
+                        help="training questions: the train split of these tasks")
     return ap
 
 
@@ -86,8 +92,15 @@ def peft_config(cfg: dict):
                       target_modules="all-linear", task_type="CAUSAL_LM")
 
 
+def train_and_save(trainer, tokenizer, out: Path) -> None:
+    trainer.train()
+    save_model(trainer.model, tokenizer, out)
+    shutil.rmtree(trainer.args.output_dir, ignore_errors=True)  # the trainer's scratch folder
+
+
 def save_model(model, tokenizer, out: Path) -> None:
     """save_pretrained, tokenizer included; LoRA adapters are merged so the next stage loads plainly."""
+    tokenizer.padding_side = "right"  # the saved default; generation switches to left by itself
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     generation = model.generation_config

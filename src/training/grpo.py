@@ -6,15 +6,13 @@ same for every recipe (the paper uses one fixed set of 12.8k Comp questions).
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
 
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from ..config import load_params
 from ..text import is_correct, prompt_of
-from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, save_model, setup, stage_args
+from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, setup, stage_args, train_and_save
 from .sft import qa_dataset
 
 log = logging.getLogger(__name__)
@@ -25,10 +23,7 @@ def exact_match_reward(prompts, completions, answer, **_) -> list[float]:
 
 
 def main() -> None:
-    ap = stage_args(__doc__)
-    ap.add_argument("--model", required=True, type=Path)
-    ap.add_argument("--tasks", required=True, nargs="+", choices=["mem", "ctx", "comp"])
-    args = ap.parse_args()
+    args = stage_args(__doc__, from_model=True).parse_args()
     setup(args.seed)
     cfg = load_params(args.params, args.preset)
     g = cfg["training"]["grpo"]
@@ -46,10 +41,7 @@ def main() -> None:
                         **kwargs)
     trainer = GRPOTrainer(model=load_model(args.model), reward_funcs=exact_match_reward, args=config,
                           train_dataset=data, processing_class=tokenizer, peft_config=peft_config(cfg))
-    trainer.train()
-    tokenizer.padding_side = "right"
-    save_model(trainer.model, tokenizer, args.out)
-    shutil.rmtree(config.output_dir, ignore_errors=True)
+    train_and_save(trainer, tokenizer, args.out)
 
 
 if __name__ == "__main__":

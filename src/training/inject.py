@@ -6,14 +6,13 @@ The result is the base model every recipe starts from.
 from __future__ import annotations
 
 import logging
-import shutil
 
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
 from ..config import load_params
 from ..io import read_jsonl
-from .common import common_trainer_kwargs, load_tokenizer, new_model, peft_config, save_model, setup, stage_args
+from .common import common_trainer_kwargs, load_tokenizer, new_model, peft_config, setup, stage_args, train_and_save
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +30,7 @@ def main() -> None:
                        **common_trainer_kwargs(args.seed, args.out))
     trainer = SFTTrainer(model=new_model(cfg, tokenizer), args=config, train_dataset=texts,
                          processing_class=tokenizer, peft_config=peft_config(cfg))
-    trainer.train()
-    save_model(trainer.model, tokenizer, args.out)
-    shutil.rmtree(config.output_dir, ignore_errors=True)
+    train_and_save(trainer, tokenizer, args.out)
 
 
 if __name__ == "__main__":

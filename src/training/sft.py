@@ -7,7 +7,6 @@ chain of thought ending in 'So, the answer is: X'.
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 from datasets import Dataset
@@ -16,7 +15,7 @@ from trl import SFTConfig, SFTTrainer
 from ..config import load_params
 from ..io import read_jsonl
 from ..text import completion_of, prompt_of
-from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, save_model, setup, stage_args
+from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, setup, stage_args, train_and_save
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +28,7 @@ def qa_dataset(data: Path, tasks: list[str], split: str = "train") -> list[dict]
 
 
 def main() -> None:
-    ap = stage_args(__doc__)
-    ap.add_argument("--model", required=True, type=Path)
-    ap.add_argument("--tasks", required=True, nargs="+", choices=["mem", "ctx", "comp"])
-    args = ap.parse_args()
+    args = stage_args(__doc__, from_model=True).parse_args()
     setup(args.seed)
     cfg = load_params(args.params, args.preset)
     t = cfg["training"]["sft"]
@@ -46,9 +42,7 @@ def main() -> None:
                        warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out))
     trainer = SFTTrainer(model=load_model(args.model), args=config, train_dataset=data,
                          processing_class=tokenizer, peft_config=peft_config(cfg))
-    trainer.train()
-    save_model(trainer.model, tokenizer, args.out)
-    shutil.rmtree(config.output_dir, ignore_errors=True)
+    train_and_save(trainer, tokenizer, args.out)
 
 
 if __name__ == "__main__":
