@@ -5,6 +5,8 @@ rule evaluate:
     output:
         predictions=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/predictions.jsonl",
         metrics=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json",
+    wildcard_constraints:
+        chain=r"inject|[a-z]+-[a-z+]+(__[a-z]+-[a-z+]+)*",  # every recipe's model, and their common base
     params:
         preset=PRESET,
         evaluation=CFG["evaluation"],
@@ -25,7 +27,7 @@ rule evaluate:
 
 rule tables:
     input:
-        expand(f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json", seed=SEEDS, chain=FINAL_MODELS),
+        expand(f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json", seed=SEEDS, chain=["inject"] + FINAL_MODELS),
     output:
         csv=f"{RESULTS}/metrics.csv",
         markdown=f"{RESULTS}/results.md",

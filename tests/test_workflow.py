@@ -61,8 +61,9 @@ def test_results_table_and_metrics(snakemake_run):
     with open(work / "results/smoke/metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["recipe", "seed", "task", "level", "accuracy", "n"]
-    assert len(rows) == len(cfg["recipes"]) * len(cfg["seeds"]) * (3 * 3 + 1)  # + fact recall
-    assert {r["recipe"] for r in rows} == set(cfg["recipes"])
+    # every recipe and the injected base model, each task at each level, plus fact recall
+    assert len(rows) == (len(cfg["recipes"]) + 1) * len(cfg["seeds"]) * (3 * 3 + 1)
+    assert {r["recipe"] for r in rows} == set(cfg["recipes"]) | {"Base (knowledge injection)"}
     assert all(0 <= float(r["accuracy"]) <= 1 and int(r["n"]) > 0 for r in rows)
     table = (work / "results/smoke/results.md").read_text()
     for label in cfg["recipes"]:

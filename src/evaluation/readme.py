@@ -20,13 +20,14 @@ def block(name: str, body: str) -> str:
 
 
 def extract(readme: str, name: str) -> str | None:
-    m = re.search(rf"<!-- BEGIN {name} -->\n(.*?)\n<!-- END {name} -->", readme, re.S)
-    return m.group(1) if m else None
+    m = re.search(rf"<!-- BEGIN {name} -->\n(.*?)<!-- END {name} -->", readme, re.S)
+    return m.group(1).strip() if m else None
 
 
 def body_of(results: Path, name: str) -> str:
     text = (results / BLOCKS[name]).read_text()
-    return text.split("\n", 2)[2].strip()  # drop the file's own '# title' line
+    body = text.split("\n", 2)[2].strip()  # drop the file's own '# title' line
+    return re.sub(r"^## ", "### ", body, flags=re.M)  # its sections sit one level down in the README
 
 
 def main() -> None:
@@ -40,7 +41,7 @@ def main() -> None:
     for name in BLOCKS:
         if extract(text, name) is None:
             raise SystemExit(f"{args.readme} has no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' block")
-        text = re.sub(rf"<!-- BEGIN {name} -->\n.*?\n<!-- END {name} -->", lambda _: block(name, body_of(results, name)),
+        text = re.sub(rf"<!-- BEGIN {name} -->\n.*?<!-- END {name} -->", lambda _: block(name, body_of(results, name)),
                       text, flags=re.S)
     atomic_write_text(args.readme, text)
 

@@ -21,11 +21,12 @@ LEVELS = ("iid", "composition", "zero_shot")
 LEVEL_NAMES = {"iid": "I.I.D.", "composition": "Composition", "zero_shot": "Zero-shot"}
 TASK_NAMES = {"mem": "Mem", "ctx": "Ctx", "comp": "Comp"}
 # every (task, level) cell of metrics.csv: the three tasks at three levels, then the knowledge probe
+BASE_SLUG, BASE_LABEL = "inject", "Base (knowledge injection)"  # the model every recipe starts from
 CELLS = [(t, lv) for t in TASK_NAMES for lv in LEVELS] + [("facts", "recall")]
 
 
 def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
-    label_of = {slug: label for label, slug in recipe_slugs(cfg).items()}
+    label_of = {BASE_SLUG: BASE_LABEL, **{slug: label for label, slug in recipe_slugs(cfg).items()}}
     rows = []
     for path in metric_files:
         m = re.search(r"seed(\d+)/([^/]+)/metrics\.json$", path.as_posix())
@@ -36,7 +37,7 @@ def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
             cell = metrics[task][level]
             rows.append({"recipe": label_of[m.group(2)], "seed": int(m.group(1)), "task": task,
                          "level": level, "accuracy": round(cell["accuracy"], 6), "n": cell["n"]})
-    order = {label: i for i, label in enumerate(cfg["recipes"])}
+    order = {label: i for i, label in enumerate([BASE_LABEL] + cfg["recipes"])}
     rows.sort(key=lambda r: (order[r["recipe"]], r["seed"], CELLS.index((r["task"], r["level"]))))
     return rows
 
@@ -73,7 +74,7 @@ def to_markdown(cfg: dict, rows: list[dict]) -> str:
     lines += ["", "## Every task and level (ours)", "",
               "| recipe | " + " | ".join(f"{TASK_NAMES[t]} {LEVEL_NAMES[lv]}" for t in TASK_NAMES for lv in LEVELS)
               + " | fact recall |", "|---|" + "---:|" * (3 * len(LEVELS) + 1)]
-    for recipe in cfg["recipes"]:
+    for recipe in [BASE_LABEL] + cfg["recipes"]:
         lines.append(f"| {recipe} | " + " | ".join(_mean_pct(rows, recipe, t, lv) for t in TASK_NAMES
                                                   for lv in LEVELS)
                      + f" | {_mean_pct(rows, recipe, 'facts', 'recall')} |")
