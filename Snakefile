@@ -18,4 +18,7 @@ rule all:
     input:
         f"{RESULTS}/metrics.csv",
         f"{RESULTS}/results.md",
+        # the tables of the default study are committed; asking for the (uncommitted) evaluations too
+        # makes a fresh clone rerun the study instead of finding the tables present and stopping
+        expand(f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json", seed=SEEDS, chain=EVALUATED_MODELS),
     default_target: True

@@ -24,6 +24,7 @@ PRESET = CFG["preset"]
 RESULTS = f"results/{PRESET}"
 SEEDS = CFG["seeds"]
 FINAL_MODELS = sorted(set(recipe_slugs(CFG).values()))
+EVALUATED_MODELS = ["inject"] + FINAL_MODELS  # every recipe's model and their common base
 ENV = "../envs/pipeline.yaml"
 
 

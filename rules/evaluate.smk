@@ -27,7 +27,7 @@ rule evaluate:
 
 rule tables:
     input:
-        expand(f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json", seed=SEEDS, chain=["inject"] + FINAL_MODELS),
+        expand(f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json", seed=SEEDS, chain=EVALUATED_MODELS),
     output:
         csv=f"{RESULTS}/metrics.csv",
         markdown=f"{RESULTS}/results.md",
