@@ -5,7 +5,7 @@ import sys
 import yaml
 
 sys.path.insert(0, workflow.basedir)
-from src.config import ConfigError, load_params, model_chains, recipe_slugs
+from src.config import ConfigError, chain_slug, load_params, recipe_slugs, slug_steps
 
 
 def _load():
@@ -28,13 +28,15 @@ EVALUATED_MODELS = ["inject"] + FINAL_MODELS  # every recipe's model and their c
 ENV = "../envs/pipeline.yaml"
 
 
+CHAIN = r"[a-z]+-[a-z+]+(__[a-z]+-[a-z+]+)*"  # a model folder named after its stage chain
+
+
 wildcard_constraints:
     seed=r"\d+",
-    chain=r"[a-z]+-[a-z+]+(__[a-z]+-[a-z+]+)*",
+    chain=CHAIN,
 
 
 def steps_of(chain):
     """'sft-mem+ctx__grpo-comp' -> parent model folder, training tasks of the last step."""
-    parts = chain.split("__")
-    parent = "__".join(parts[:-1]) or "inject"
-    return parent, parts[-1].split("-", 1)[1].replace("+", " ")
+    steps = slug_steps(chain)
+    return chain_slug(steps[:-1]) or "inject", " ".join(steps[-1].data)

@@ -6,7 +6,7 @@ rule evaluate:
         predictions=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/predictions.jsonl",
         metrics=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json",
     wildcard_constraints:
-        chain=r"inject|[a-z]+-[a-z+]+(__[a-z]+-[a-z+]+)*",  # every recipe's model, and their common base
+        chain=f"inject|{CHAIN}",  # every recipe's model, and their common base
     params:
         preset=PRESET,
         evaluation=CFG["evaluation"],

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .questions import TASK_GROUPS
 from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC
-
-LEVELS = ("iid", "composition", "zero_shot")
-TASK_GROUPS = {"mem": {PARAMETRIC}, "ctx": {CONTEXTUAL}, "comp": {PARAMETRIC, CONTEXTUAL}}
 
 
 def _statements(rel: str, s: str, o: str) -> list[str]:

@@ -17,7 +17,7 @@ from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
 from .world import World, render_paragraph, sentence
 
 LEVELS = ("iid", "composition", "zero_shot")
-TASK_GROUPS = {"mem": (PARAMETRIC,), "ctx": (CONTEXTUAL,), "comp": (PARAMETRIC, CONTEXTUAL)}
+TASK_GROUPS = {"mem": {PARAMETRIC}, "ctx": {CONTEXTUAL}, "comp": {PARAMETRIC, CONTEXTUAL}}
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ import torch
 from tqdm import tqdm
 
 from ..config import load_params
+from ..data.questions import LEVELS
 from ..data.relations import BY_NAME, PARAMETRIC
 from ..io import atomic_write_text, read_jsonl
 from ..text import extract_answer, normalize, prompt_of
 from ..training.common import load_model, load_tokenizer, setup
 
 log = logging.getLogger(__name__)
-LEVELS = ("iid", "composition", "zero_shot")
 
 
 @torch.no_grad()

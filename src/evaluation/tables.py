@@ -14,10 +14,10 @@ from pathlib import Path
 from statistics import mean
 
 from ..config import load_params, recipe_slugs
+from ..data.questions import LEVELS
 from ..io import atomic_write_text
 from .paper_numbers import PAPER_COMP
 
-LEVELS = ("iid", "composition", "zero_shot")
 LEVEL_NAMES = {"iid": "I.I.D.", "composition": "Composition", "zero_shot": "Zero-shot"}
 TASK_NAMES = {"mem": "Mem", "ctx": "Ctx", "comp": "Comp"}
 # every (task, level) cell of metrics.csv: the three tasks at three levels, then the knowledge probe
