@@ -21,6 +21,28 @@ def test_relations_match_the_paper():
     assert pairs == {frozenset(p) for p in [("child", "parent"), ("mentoring", "mentored_by"),
                                             ("boss", "boss_of"), ("influenced_by", "influence")]}
     assert all(len(set(r.templates)) == 3 for r in RELATIONS)
+    assert all(r.templates[0] == "{s}'s " + r.noun + " is {o}." for r in RELATIONS)
+
+
+def test_relation_subset_and_single_template(smoke_data, smoke_cfg):
+    facts, records, plan, bios = load_data(smoke_data)
+    active = set(smoke_cfg["world"]["relations"])
+    assert {f["relation"] for f in facts} == active
+    assert set(plan["relation_levels"]) == active
+    assert all(set(r["relation_path"]) <= active for r in records)
+    if smoke_cfg["world"]["templates"] == 1:  # every text sentence is the canonical one
+        kb = {(f["subject"], f["relation"]): f["object"] for f in facts}
+        for b in bios[:20]:
+            expected = {BY_NAME[r].templates[0].format(s=s, o=o) for (s, r), o in kb.items() if s == b["person"]
+                        and BY_NAME[r].group == PARAMETRIC}
+            assert all(sent in expected for sent in split_sentences(b["text"], expected))
+
+
+def split_sentences(text, expected):
+    """The sentences of `text`, cut at the known sentences (values may contain periods)."""
+    found = [e for e in expected if e in text]
+    assert sum(len(e) for e in found) + len(found) - 1 == len(text), "text has sentences outside the canonical set"
+    return found
 
 
 def test_generated_data_is_sound(smoke_data):

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 def generate(cfg: dict, out) -> dict:
     w, q = cfg["world"], cfg["questions"]
-    world = build_world(w["seed"], w["parametric_people"], w["contextual_people"], w["value_pool_size"])
+    world = build_world(w["seed"], w["parametric_people"], w["contextual_people"], w["value_pool_size"],
+                        w["relations"], w["templates"])
     settings = QuestionSettings(
         seed=q["seed"], hop_weights=q["hop_weights"], level_shares=q["level_shares"], paths=q["paths"],
         heldout_composition_share=q["heldout_composition_share"], train_questions=q["train_questions"],

@@ -33,11 +33,11 @@ class QuestionSettings:
     paragraph_facts: int  # facts per context paragraph, 0 for all
 
 
-def assign_levels(rng: random.Random, shares: dict[str, float]) -> dict[str, str]:
+def assign_levels(rng: random.Random, shares: dict[str, float], relations=RELATIONS) -> dict[str, str]:
     """Relation -> level, stratified per group so each group has every level."""
     levels = {}
     for group in (PARAMETRIC, CONTEXTUAL):
-        names = [r.name for r in RELATIONS if r.group == group]
+        names = [r.name for r in relations if r.group == group]
         rng.shuffle(names)
         n_zero = max(1, round(shares["zero_shot"] * len(names)))
         n_iid = max(1, round(shares["iid"] * len(names)))
@@ -52,11 +52,11 @@ def path_level(path: tuple[str, ...], levels: dict[str, str]) -> str:
 
 
 def sample_paths(rng: random.Random, task: str, n: int, hop_weights: list[float],
-                 usable=lambda path: True) -> list[tuple[str, ...]]:
+                 usable=lambda path: True, relations=RELATIONS) -> list[tuple[str, ...]]:
     """n distinct paths: every hop but the last a distinct person relation, the last any relation."""
     groups = TASK_GROUPS[task]
-    persons = [r.name for r in RELATIONS if r.group in groups and r.person]
-    anything = [r.name for r in RELATIONS if r.group in groups]
+    persons = [r.name for r in relations if r.group in groups and r.person]
+    anything = [r.name for r in relations if r.group in groups]
     hops = list(range(2, 2 + len(hop_weights)))
     found: dict[tuple[str, ...], None] = {}
     for _ in range(n * 1000):
@@ -129,7 +129,7 @@ def _context(world: World, path, chain, rng: random.Random, paragraph_facts: int
         rest = [f for f in facts if f[1] not in rels]
         if paragraph_facts:
             rest = rng.sample(rest, max(0, min(len(rest), paragraph_facts - len(must))))
-        paragraphs.append(render_paragraph(must + rest, rng))
+        paragraphs.append(render_paragraph(must + rest, rng, world.templates))
     rng.shuffle(paragraphs)
     return "\n\n".join(paragraphs)
 
@@ -177,10 +177,28 @@ def _draw_pairs(rng, chains_of, paths, n, used, what, round_robin):
     return out
 
 
+def _cover_iid_paths(train_pairs, iid_paths, chains_of, used, task) -> None:
+    """An I.I.D. path must be trained on. A small random draw can miss one: then one question of a
+    path drawn more than once is traded for a question of the missing path (in place)."""
+    for path in iid_paths:
+        counts: dict = {}
+        for p, _ in train_pairs:
+            counts[p] = counts.get(p, 0) + 1
+        if path in counts:
+            continue
+        chain = next((c for c in chains_of(path) if (path, c[0]) not in used), None)
+        spare = next((i for i in range(len(train_pairs) - 1, -1, -1) if counts[train_pairs[i][0]] > 1), None)
+        if chain is None or spare is None:
+            raise ValueError(f"the I.I.D. {task} path {path} has no training question; "
+                             f"raise questions.train_questions.{task}")
+        used.add((path, chain[0]))
+        train_pairs[spare] = (path, chain)
+
+
 def build_questions(world: World, s: QuestionSettings) -> tuple[dict, list[dict]]:
     """Returns (the path/level plan, all QA records)."""
     rng = random.Random(s.seed)
-    levels = assign_levels(rng, s.level_shares)
+    levels = assign_levels(rng, s.level_shares, world.relations)
     plan = {"relation_levels": levels, "tasks": {}}
     records = []
     ratio_total = sum(s.test_level_ratio.values())
@@ -195,7 +213,7 @@ def build_questions(world: World, s: QuestionSettings) -> tuple[dict, list[dict]
 
         # a path defined for under half the people (e.g. sibling, sibling: back to the start) is dropped
         usable = lambda path: len(chains_of(path)) >= len(pool) / 2  # noqa: E731
-        paths = sample_paths(rng, task, s.paths[task], s.hop_weights, usable)
+        paths = sample_paths(rng, task, s.paths[task], s.hop_weights, usable, world.relations)
         train_paths, test_paths = split_paths(rng, paths, levels, s.heldout_composition_share)
         used: set = set()
         test_pairs = []
@@ -205,6 +223,7 @@ def build_questions(world: World, s: QuestionSettings) -> tuple[dict, list[dict]
                                                               f"{task} {lv} test", round_robin=True)]
         train_pairs = _draw_pairs(rng, chains_of, train_paths, s.train_questions[task], used,
                                   f"{task} train", round_robin=False)
+        _cover_iid_paths(train_pairs, test_paths["iid"], chains_of, used, task)
         for i, (p, c) in enumerate(train_pairs):
             records.append(make_record(world, task, "train", i, p, c, rng, s))
         for i, (lv, p, c) in enumerate(test_pairs):

@@ -21,15 +21,20 @@ class Relation:
     name: str
     group: str
     noun: str
-    templates: tuple[str, str, str]  # with {s} (subject) and {o} (object)
+    templates: tuple[str, str, str]  # with {s} (subject) and {o} (object); [0] is canonical
     person: bool = False
     symmetric: bool = False
     inverse: str | None = None  # the relation that states the same fact from the object's side
     values: str = ""  # attribute relations: key into ATTRIBUTE_SOURCES
 
 
-def _r(name, group, noun, templates, **kw) -> Relation:
-    return Relation(name, group, noun, tuple(templates), **kw)
+def _r(name, group, noun, paraphrases, **kw) -> Relation:
+    """The first template is always "{s}'s <noun> is {o}.": the chain-of-thought sentence names the
+    relation with the same word as the question, the only bridge a model trained from scratch has to
+    a relation it never saw in a question (zero-shot). Two paraphrases follow."""
+    canonical = "{s}'s " + noun + " is {o}."
+    rest = [t for t in paraphrases if t != canonical]
+    return Relation(name, group, noun, (canonical, rest[0], rest[1]), **kw)
 
 
 P, C = PARAMETRIC, CONTEXTUAL
@@ -161,7 +166,7 @@ def _check() -> None:
     assert sum(r.group == PARAMETRIC for r in RELATIONS) == 20
     for r in RELATIONS:
         assert all("{s}" in t and "{o}" in t for t in r.templates), r.name
-        assert r.templates[0].startswith("{s}") and r.templates[0].endswith("{o}."), r.name
+        assert r.templates[0] == "{s}'s " + r.noun + " is {o}.", r.name
         if r.inverse:
             inv = BY_NAME[r.inverse]
             assert inv.inverse == r.name and inv.person and r.person and inv.group != r.group, r.name

@@ -22,13 +22,15 @@ from .relations import BY_NAME, CONTEXTUAL, FAKER_SOURCES, PARAMETRIC, POOLS, RE
 class World:
     parametric_people: list[str]
     contextual_people: list[str]
+    relations: list[Relation] = field(default_factory=lambda: list(RELATIONS))  # the active ones
+    templates: int = 3  # sentence templates per relation used when rendering text
     facts: dict[tuple[str, str], str] = field(default_factory=dict)  # (subject, relation) -> object
 
     def obj(self, subject: str, relation: str) -> str | None:
         return self.facts.get((subject, relation))
 
     def facts_of(self, person: str, group: str) -> list[tuple[str, str, str]]:
-        return [(person, r.name, self.facts[(person, r.name)]) for r in RELATIONS
+        return [(person, r.name, self.facts[(person, r.name)]) for r in self.relations
                 if r.group == group and (person, r.name) in self.facts]
 
     def walk(self, start: str, path: list[str]) -> list[str] | None:
@@ -79,14 +81,20 @@ def _date(rng: random.Random, lo: int, hi: int) -> str:
     return f"{rng.choice(months)} {rng.randint(1, 28)}, {rng.randint(lo, hi)}"
 
 
-def build_world(seed: int, n_parametric: int, n_contextual: int, value_pool_size: int) -> World:
+def active_relations(names) -> list[Relation]:
+    """`world.relations` ("all" or a list of names) as Relation objects, in the fixed order."""
+    return list(RELATIONS) if names == "all" else [r for r in RELATIONS if r.name in set(names)]
+
+
+def build_world(seed: int, n_parametric: int, n_contextual: int, value_pool_size: int,
+                relations="all", templates: int = 3) -> World:
     fake = Faker("en_US")
     fake.seed_instance(seed)
     rng = random.Random(seed)
     names = _unique(lambda: f"{fake.first_name()} {fake.last_name()}", n_parametric + n_contextual,
                     "person name")
     rng.shuffle(names)
-    world = World(names[:n_parametric], names[n_parametric:])
+    world = World(names[:n_parametric], names[n_parametric:], active_relations(relations), templates)
     pools = {**POOLS, **_value_pools(fake, rng, value_pool_size)}
 
     def link_people(people: list[str], relations: list[Relation]) -> None:
@@ -125,8 +133,8 @@ def build_world(seed: int, n_parametric: int, n_contextual: int, value_pool_size
                     v = rng.choice(pools[r.values])
                 world.facts[(p, r.name)] = v
 
-    all_rel = list(RELATIONS)
-    ctx_rel = [r for r in RELATIONS if r.group == CONTEXTUAL]
+    all_rel = world.relations
+    ctx_rel = [r for r in all_rel if r.group == CONTEXTUAL]
     link_people(world.parametric_people, all_rel)
     give_attributes(world.parametric_people, all_rel)
     link_people(world.contextual_people, ctx_rel)
@@ -139,9 +147,9 @@ def sentence(relation: str, subject: str, obj: str, template: int = 0) -> str:
     return BY_NAME[relation].templates[template].format(s=subject, o=obj)
 
 
-def render_paragraph(facts: list[tuple[str, str, str]], rng: random.Random) -> str:
-    """One sentence per fact, each with a random template, in a random order."""
-    sents = [sentence(r, s, o, rng.randrange(3)) for s, r, o in facts]
+def render_paragraph(facts: list[tuple[str, str, str]], rng: random.Random, templates: int = 3) -> str:
+    """One sentence per fact, each with a random one of the first `templates` templates, in a random order."""
+    sents = [sentence(r, s, o, rng.randrange(templates)) for s, r, o in facts]
     rng.shuffle(sents)
     return " ".join(sents)
 
@@ -153,5 +161,5 @@ def injection_corpus(world: World, renderings: int, seed: int) -> list[dict]:
     for k in range(renderings):
         for p in world.parametric_people:
             rows.append({"person": p, "rendering": k,
-                         "text": render_paragraph(world.facts_of(p, PARAMETRIC), rng)})
+                         "text": render_paragraph(world.facts_of(p, PARAMETRIC), rng, world.templates)})
     return rows
