@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import random
@@ -93,12 +94,26 @@ def peft_config(cfg: dict):
 
 
 def train_and_save(trainer, tokenizer, out: Path) -> None:
-    trainer.train()
-    save_model(trainer.model, tokenizer, out)
+    result = trainer.train()
+    save_model(trainer.model, tokenizer, out, throughput(trainer, result.metrics))
     shutil.rmtree(trainer.args.output_dir, ignore_errors=True)  # the trainer's scratch folder
 
 
-def save_model(model, tokenizer, out: Path) -> None:
+def throughput(trainer, metrics: dict) -> dict:
+    """Tokens/s and model FLOP/s of the run, for the speed table (src/evaluation/timing.py).
+
+    Tokens are the ones TRL counted in the batches (prompt and completion, padding excluded); model
+    FLOPs are 6 x parameters x tokens (forward + backward), the usual estimate, counted on those tokens.
+    """
+    tokens = max((float(h["num_tokens"]) for h in trainer.state.log_history if "num_tokens" in h), default=0.0)
+    params = sum(p.numel() for p in trainer.model.parameters())
+    runtime = float(metrics["train_runtime"])
+    return {"runtime_s": runtime, "tokens": tokens, "parameters": params, "tokens_per_s": tokens / runtime,
+            "model_flops_per_s": 6 * params * tokens / runtime, "steps": trainer.state.global_step,
+            "device": str(trainer.args.device)}
+
+
+def save_model(model, tokenizer, out: Path, stats: dict | None = None) -> None:
     """save_pretrained, tokenizer included; LoRA adapters are merged so the next stage loads plainly."""
     tokenizer.padding_side = "right"  # the saved default; generation switches to left by itself
     if hasattr(model, "merge_and_unload"):
@@ -108,3 +123,5 @@ def save_model(model, tokenizer, out: Path) -> None:
     with atomic_dir(out) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        if stats is not None:
+            (tmp / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")

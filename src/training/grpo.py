@@ -1,7 +1,8 @@
 """Entry point: RL with GRPO (TRL GRPOTrainer); reward 1 if the final answer matches exactly, else 0.
 
 The RL questions are the first `training.grpo.questions` train questions of the given tasks, the
-same for every recipe (the paper uses one fixed set of 12.8k Comp questions).
+same for every recipe (the paper uses one fixed set of 12.8k Comp questions); for Mem and Ctx, the
+share SFT left out (`training.sft.atomic_holdout`).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def main() -> None:
     g = cfg["training"]["grpo"]
     tokenizer = load_tokenizer(args.tokenizer)
     tokenizer.padding_side = "left"  # generation pads on the left
-    rows = qa_dataset(args.data, args.tasks)[: g["questions"]]
+    rows = qa_dataset(args.data, args.tasks, cfg["training"]["sft"]["atomic_holdout"], "rl")[: g["questions"]]
     data = Dataset.from_list([{"prompt": prompt_of(r), "answer": r["answer"]} for r in rows])
     log.info("GRPO on %s: %d questions, %d steps", "+".join(args.tasks), len(data), g["steps"])
     kwargs = common_trainer_kwargs(args.seed, args.out)

@@ -20,10 +20,19 @@ from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_conf
 log = logging.getLogger(__name__)
 
 
-def qa_dataset(data: Path, tasks: list[str], split: str = "train") -> list[dict]:
+ATOMIC = ("mem", "ctx")
+
+
+def qa_dataset(data: Path, tasks: list[str], atomic_holdout: float, part: str = "sft") -> list[dict]:
+    """Training questions of `tasks`. The atomic (Mem, Ctx) ones are cut in two, as in the paper's
+    SFT(Mem+Ctx)->RL(Mem+Ctx): SFT ('sft') sees the first 1 - atomic_holdout of them, RL ('rl') the rest."""
     rows = []
     for task in tasks:
-        rows += [r for r in read_jsonl(data / f"qa_{task}.jsonl") if r["split"] == split]
+        train = [r for r in read_jsonl(data / f"qa_{task}.jsonl") if r["split"] == "train"]
+        if task in ATOMIC:
+            cut = round(len(train) * (1 - atomic_holdout))
+            train = train[:cut] if part == "sft" else train[cut:]
+        rows += train
     return rows
 
 
@@ -33,7 +42,7 @@ def main() -> None:
     cfg = load_params(args.params, args.preset)
     t = cfg["training"]["sft"]
     tokenizer = load_tokenizer(args.tokenizer)
-    rows = qa_dataset(args.data, args.tasks)
+    rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "sft")
     data = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
     log.info("SFT on %s: %d questions", "+".join(args.tasks), len(data))
     config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
