@@ -64,6 +64,23 @@ def slug_steps(slug: str) -> list[Step]:
     return steps
 
 
+def chain_label(slug: str) -> str:
+    """'sft-mem+ctx__grpo-comp' -> 'SFT(Mem+Ctx)->RL(Comp)', the paper's notation."""
+    method = {v: k for k, v in METHODS.items()}
+    data = {v: k for k, v in DATASETS.items()}
+    return "->".join(f"{method[s.method]}({'+'.join(data[d] for d in s.data)})" for s in slug_steps(slug))
+
+
+def rl_pairs(cfg: dict) -> list[tuple[str, str]]:
+    """(model before the last RL stage, model after it) of every recipe that ends in RL."""
+    out = {}
+    for label in cfg["recipes"]:
+        steps = parse_recipe(label)
+        if steps[-1].method == "grpo" and len(steps) > 1:
+            out[chain_slug(steps)] = chain_slug(steps[:-1])
+    return [(base, rl) for rl, base in out.items()]
+
+
 def merge(base: dict, overlay: dict) -> dict:
     """Dicts merge key by key; anything else in `overlay` replaces."""
     out = copy.deepcopy(base)
@@ -83,6 +100,7 @@ def _validate(cfg: dict, where: str) -> None:
         raise ConfigError(f"{where} is not valid (schema: {SCHEMA.name}):\n" + "\n".join(lines))
     for label in cfg["recipes"]:
         parse_recipe(label)
+    _check_relations(cfg["world"]["relations"], where)
     q = cfg["questions"]
     if abs(sum(q["level_shares"].values()) - 1) > 1e-6:
         raise ConfigError(f"{where}: questions.level_shares must sum to 1, got {q['level_shares']}")
@@ -90,6 +108,21 @@ def _validate(cfg: dict, where: str) -> None:
     if g["batch_size"] % g["num_generations"]:
         raise ConfigError(f"{where}: training.grpo.batch_size ({g['batch_size']}) must be a multiple "
                           f"of training.grpo.num_generations ({g['num_generations']})")
+
+
+def _check_relations(names, where: str) -> None:
+    if names == "all":
+        return
+    from .data.relations import BY_NAME, CONTEXTUAL, PARAMETRIC
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise ConfigError(f"{where}: world.relations has unknown relations {unknown}; "
+                          f"use 'all' or names from src/data/relations.py, e.g. {sorted(BY_NAME)[:4]}")
+    for group in (PARAMETRIC, CONTEXTUAL):
+        persons = [n for n in names if BY_NAME[n].group == group and BY_NAME[n].person]
+        if len(persons) < 3:
+            raise ConfigError(f"{where}: world.relations needs at least 3 person-to-person relations of the "
+                              f"{group} group (multi-hop paths and three levels need them); it has {persons}")
 
 
 def load_params(path: str | Path = "params.yaml", preset: str | None = None) -> dict:
@@ -104,6 +137,9 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None) -> 
         raise ConfigError(f"unknown preset {preset!r}; {path} defines: default, {', '.join(presets)}")
     for name, overlay in presets.items():  # a typo in any preset fails now, not when it is used
         _validate(merge(raw, {**overlay, "preset": name}), f"{path} (preset {name!r})")
+    unknown = [p for p in raw.get("sweep", []) if p != "default" and p not in presets]
+    if unknown:
+        raise ConfigError(f"{path}: sweep names unknown presets {unknown}; add them under `presets:`")
     cfg = merge(raw, {**presets.get(preset, {}), "preset": preset})
     _validate(cfg, f"{path} (preset {preset!r})")
     return cfg

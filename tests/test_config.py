@@ -16,7 +16,7 @@ def write_params(tmp_path, edit):
 
 
 def test_every_preset_loads():
-    for preset in ("default", "smoke", "paper"):
+    for preset in ("default", "smoke", "paper", *yaml.safe_load((ROOT / "params.yaml").read_text())["sweep"]):
         assert load_params(ROOT / "params.yaml", preset)["preset"] == preset
 
 
@@ -38,6 +38,11 @@ def test_preset_overlay_merges_dicts_and_replaces_the_rest():
     (lambda p: p.update(recipes=["SFT Mem"]), "cannot read 'SFT Mem'"),
     (lambda p: p["training"]["grpo"].update(batch_size=6, num_generations=4), "must be a multiple"),
     (lambda p: p["questions"]["level_shares"].update(iid=0.5), "must sum to 1"),
+    (lambda p: p["world"].update(relations=["boss", "child", "classmate", "mentr"]), "unknown relations ['mentr']"),
+    (lambda p: p["world"].update(relations=["boss", "child", "classmate", "spouse", "rival"]),
+     "at least 3 person-to-person relations of the contextual group"),
+    (lambda p: p["world"].update(templates=4), "world.templates: 4 is greater than the maximum of 3"),
+    (lambda p: p.update(sweep=["default", "atomic_mastry"]), "sweep names unknown presets ['atomic_mastry']"),
 ])
 def test_bad_params_name_the_problem(tmp_path, edit, needle):
     with pytest.raises(ConfigError) as err:
@@ -46,7 +51,7 @@ def test_bad_params_name_the_problem(tmp_path, edit, needle):
 
 
 def test_unknown_preset_and_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="unknown preset 'huge'.*defines: default, smoke, paper"):
+    with pytest.raises(ConfigError, match="unknown preset 'huge'.*defines: default, smoke, .*paper"):
         load_params(ROOT / "params.yaml", "huge")
     with pytest.raises(ConfigError, match="not found"):
         load_params(tmp_path / "nope.yaml")
@@ -63,3 +68,23 @@ def test_shared_prefixes_are_trained_once():
     cfg = {"recipes": ["SFT(Mem+Ctx)", "SFT(Mem+Ctx)->RL(Comp)", "SFT(Mem+Ctx)->RL(Mem+Ctx)->RL(Comp)"]}
     assert model_chains(cfg) == ["sft-mem+ctx", "sft-mem+ctx__grpo-comp", "sft-mem+ctx__grpo-mem+ctx",
                                  "sft-mem+ctx__grpo-mem+ctx__grpo-comp"]
+
+
+def test_rl_pairs_and_labels():
+    from src.config import chain_label, rl_pairs
+    cfg = {"recipes": ["SFT(Mem+Ctx)", "SFT(Mem+Ctx)->RL(Comp)", "SFT(Mem+Ctx)->RL(Mem+Ctx)->RL(Comp)"]}
+    assert rl_pairs(cfg) == [("sft-mem+ctx", "sft-mem+ctx__grpo-comp"),
+                             ("sft-mem+ctx__grpo-mem+ctx", "sft-mem+ctx__grpo-mem+ctx__grpo-comp")]
+    assert chain_label("sft-mem+ctx__grpo-mem+ctx__grpo-comp") == "SFT(Mem+Ctx)->RL(Mem+Ctx)->RL(Comp)"
+
+
+def test_atomic_questions_are_split_between_sft_and_rl(smoke_data, smoke_cfg):
+    from src.training.sft import qa_dataset
+    h = smoke_cfg["training"]["sft"]["atomic_holdout"]
+    sft = qa_dataset(smoke_data, ["mem", "ctx"], h, "sft")
+    rl = qa_dataset(smoke_data, ["mem", "ctx"], h, "rl")
+    assert not {r["id"] for r in sft} & {r["id"] for r in rl}
+    n = len(sft) + len(rl)
+    assert len(rl) == pytest.approx(h * n, abs=2)
+    comp_sft, comp_rl = (qa_dataset(smoke_data, ["comp"], h, part) for part in ("sft", "rl"))
+    assert comp_sft == comp_rl  # Comp is not split: RL(Comp) takes its first training.grpo.questions

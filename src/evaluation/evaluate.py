@@ -26,8 +26,12 @@ log = logging.getLogger(__name__)
 
 @torch.no_grad()
 def generate(model, tokenizer, prompts: list[str], batch_size: int, max_new_tokens: int,
-             desc: str = "generate") -> list[str]:
-    """Greedy, batched, left-padded, with the KV cache: one forward pass per new token per batch."""
+             desc: str = "generate", temperature: float | None = None) -> list[str]:
+    """Batched, left-padded, with the KV cache: one forward pass per new token per batch.
+
+    Greedy by default; sampled at `temperature` when one is given (pass@k)."""
+    sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0} if temperature \
+        else {"do_sample": False}
     tokenizer.padding_side = "left"
     device = next(model.parameters()).device
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))  # similar lengths pad less
@@ -36,7 +40,7 @@ def generate(model, tokenizer, prompts: list[str], batch_size: int, max_new_toke
         idx = order[start:start + batch_size]
         enc = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True,
                         add_special_tokens=False).to(device)
-        gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
+        gen = model.generate(**enc, max_new_tokens=max_new_tokens, use_cache=True, **sampling,
                              pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
         texts = tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
         for i, text in zip(idx, texts):
@@ -81,6 +85,10 @@ def evaluate(model, tokenizer, data: Path, batch_size: int, max_new_tokens: int)
     return predictions + probe, metrics
 
 
+def device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
@@ -93,7 +101,7 @@ def main() -> None:
     setup(0)
     cfg = load_params(args.params, args.preset)
     e = cfg["evaluation"]
-    model = load_model(args.model).to("cuda" if torch.cuda.is_available() else "cpu").eval()
+    model = load_model(args.model).to(device()).eval()
     predictions, metrics = evaluate(model, load_tokenizer(args.model), args.data, e["batch_size"],
                                     e["max_new_tokens"])
     atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions))

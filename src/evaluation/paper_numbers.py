@@ -10,3 +10,10 @@ PAPER_COMP = {  # recipe -> (I.I.D., Composition, Zero-shot)
     "SFT(Mem+Ctx)->RL(Mem+Ctx)->RL(Comp)": (74.00, 62.47, 49.56),
     "SFT(Mem+Ctx)->RL(Comp)": (73.11, 60.85, 50.87),
 }
+
+# Error localisation (paper.md), questions wrong before and after RL, keyed by the RL recipe's start:
+# (before RL, after RL) share of first errors at a contextual hop and mean normalised position, in %.
+PAPER_ERRORS = {
+    "SFT(Comp)": {"contextual_share": (90.0, 86.0), "mean_position": (54.5, 45.0)},
+    "SFT(Mem+Ctx)": {"contextual_share": (86.0, 30.0), "mean_position": (18.5, 71.8)},
+}

@@ -1,7 +1,8 @@
 """Entry point: collect every model's metrics.json into the study's tables.
 
-Writes metrics.csv (tidy: recipe, seed, task, level, accuracy, n) and results.md (the Comp task
-beside the paper's numbers, then every task and level).
+Writes metrics.csv (tidy: recipe, seed, task, level, accuracy, n; one row per model, seed and cell)
+and results.md (the Comp task beside the paper's numbers, then every model, task and level), with
+means and 95% confidence intervals over seeds.
 """
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import io
 import json
 import re
 from pathlib import Path
-from statistics import mean
-
-from ..config import load_params, recipe_slugs
+from ..config import chain_label, load_params, model_chains
 from ..data.questions import LEVELS
 from ..io import atomic_write_text
 from .paper_numbers import PAPER_COMP
+from .stats import mean_ci
 
 LEVEL_NAMES = {"iid": "I.I.D.", "composition": "Composition", "zero_shot": "Zero-shot"}
 TASK_NAMES = {"mem": "Mem", "ctx": "Ctx", "comp": "Comp"}
@@ -25,21 +25,46 @@ BASE_SLUG, BASE_LABEL = "inject", "Base (knowledge injection)"  # the model ever
 CELLS = [(t, lv) for t in TASK_NAMES for lv in LEVELS] + [("facts", "recall")]
 
 
+def model_label(model: str) -> tuple[str, int | None]:
+    """'seed0/sft-mem+ctx__grpo-comp' -> ('SFT(Mem+Ctx)->RL(Comp)', 0); 'inject' -> (base label, None)."""
+    if model == BASE_SLUG:
+        return BASE_LABEL, None
+    m = re.fullmatch(r"seed(\d+)/([a-z+_-]+)", model)
+    if not m:
+        raise ValueError(f"{model}: expected 'inject' or 'seed<N>/<chain>'")
+    return chain_label(m.group(2)), int(m.group(1))
+
+
+def model_order(cfg: dict) -> list[str]:
+    """Labels in table order: the base, the recipes as listed, then the intermediate models."""
+    return [BASE_LABEL] + list(dict.fromkeys(cfg["recipes"] + [chain_label(c) for c in model_chains(cfg)]))
+
+
 def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
-    label_of = {BASE_SLUG: BASE_LABEL, **{slug: label for label, slug in recipe_slugs(cfg).items()}}
     rows = []
     for path in metric_files:
-        m = re.search(r"seed(\d+)/([^/]+)/metrics\.json$", path.as_posix())
-        if not m or m.group(2) not in label_of:
-            raise ValueError(f"{path}: expected .../seed<N>/<recipe model>/metrics.json of a listed recipe")
+        m = re.search(r"eval/(.+)/metrics\.json$", path.as_posix())
+        if not m:
+            raise ValueError(f"{path}: expected .../eval/<model>/metrics.json")
+        label, seed = model_label(m.group(1))
         metrics = json.loads(path.read_text())
         for task, level in CELLS:
             cell = metrics[task][level]
-            rows.append({"recipe": label_of[m.group(2)], "seed": int(m.group(1)), "task": task,
+            rows.append({"recipe": label, "seed": "" if seed is None else seed, "task": task,
                          "level": level, "accuracy": round(cell["accuracy"], 6), "n": cell["n"]})
-    order = {label: i for i, label in enumerate([BASE_LABEL] + cfg["recipes"])}
-    rows.sort(key=lambda r: (order[r["recipe"]], r["seed"], CELLS.index((r["task"], r["level"]))))
+    order = {label: i for i, label in enumerate(model_order(cfg))}
+    rows.sort(key=lambda r: (order[r["recipe"]], str(r["seed"]), CELLS.index((r["task"], r["level"]))))
     return rows
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path) as f:
+        return [{**r, "accuracy": float(r["accuracy"]), "n": int(r["n"])} for r in csv.DictReader(f)]
+
+
+def accuracies(rows: list[dict], recipe: str, task: str, level: str) -> dict:
+    """seed -> accuracy (%) of one cell."""
+    return {r["seed"]: 100 * r["accuracy"] for r in rows if (r["recipe"], r["task"], r["level"]) == (recipe, task, level)}
 
 
 def to_csv(rows: list[dict]) -> str:
@@ -51,35 +76,39 @@ def to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def _mean_pct(rows, recipe, task, level) -> str:
-    acc = [r["accuracy"] for r in rows if (r["recipe"], r["task"], r["level"]) == (recipe, task, level)]
-    return f"{100 * mean(acc):.1f}" if acc else "-"
+def cell_text(values: list[float]) -> str:
+    """'mean ± 95% CI half-width' over seeds, or the single value."""
+    if not values:
+        return "-"
+    m, half = mean_ci(values)
+    return f"{m:.1f}" if len(values) < 2 else f"{m:.1f} ± {half:.1f}"
 
 
 def to_markdown(cfg: dict, rows: list[dict]) -> str:
-    seeds = sorted({r["seed"] for r in rows})
+    seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
     n = {lv: next((r["n"] for r in rows if r["task"] == "comp" and r["level"] == lv), 0) for lv in LEVELS}
+    cell = lambda recipe, t, lv: cell_text(list(accuracies(rows, recipe, t, lv).values()))  # noqa: E731
     lines = [f"# Results: preset `{cfg['preset']}`", "",
-             f"Exact match (%) of the final answer, mean over seeds {seeds}. "
-             "Paper: Qwen2.5-1.5B (paper.md); ours: the model of this preset.", "",
+             f"Exact match (%) of the final answer: mean ± 95% confidence half-width (t) over seeds "
+             f"{', '.join(map(str, seeds))}. Paper: Qwen2.5-1.5B (paper.md); ours: the model of this preset.", "",
              "## Comp task, ours beside the paper", "",
              "| recipe | " + " | ".join(f"{LEVEL_NAMES[lv]} ours (n={n[lv]}) | {LEVEL_NAMES[lv]} paper"
                                      for lv in LEVELS) + " |",
              "|---|" + "---:|---:|" * len(LEVELS)]
     for recipe in cfg["recipes"]:
         paper = PAPER_COMP.get(recipe)
-        cells = [f"{_mean_pct(rows, recipe, 'comp', lv)} | {paper[i] if paper else '-'}"
-                 for i, lv in enumerate(LEVELS)]
+        cells = [f"{cell(recipe, 'comp', lv)} | {paper[i] if paper else '-'}" for i, lv in enumerate(LEVELS)]
         lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
-    lines += ["", "## Every task and level (ours)", "",
-              "| recipe | " + " | ".join(f"{TASK_NAMES[t]} {LEVEL_NAMES[lv]}" for t in TASK_NAMES for lv in LEVELS)
+    lines += ["", "## Every model, task and level (ours)", "",
+              "| model | " + " | ".join(f"{TASK_NAMES[t]} {LEVEL_NAMES[lv]}" for t in TASK_NAMES for lv in LEVELS)
               + " | fact recall |", "|---|" + "---:|" * (3 * len(LEVELS) + 1)]
-    for recipe in [BASE_LABEL] + cfg["recipes"]:
-        lines.append(f"| {recipe} | " + " | ".join(_mean_pct(rows, recipe, t, lv) for t in TASK_NAMES
-                                                  for lv in LEVELS)
-                     + f" | {_mean_pct(rows, recipe, 'facts', 'recall')} |")
-    lines += ["", "Fact recall: share of the injected parametric facts whose canonical sentence the model "
-              "completes correctly (e.g. \"X's boss is\" -> Y), a probe of the Mem prerequisite."]
+    for recipe in model_order(cfg):
+        lines.append(f"| {recipe} | " + " | ".join(cell(recipe, t, lv) for t in TASK_NAMES for lv in LEVELS)
+                     + f" | {cell(recipe, 'facts', 'recall')} |")
+    lines += ["", "The base is one model for all seeds. Models that are not recipes themselves (e.g. SFT(Mem)) "
+              "are the starting points of recipes. Fact recall: share of the injected parametric facts whose "
+              "canonical sentence the model completes correctly (e.g. \"X's boss is\" -> Y), a probe of the "
+              "Mem prerequisite."]
     return "\n".join(lines) + "\n"
 
 

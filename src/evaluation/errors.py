@@ -1,0 +1,47 @@
+"""Error localisation (the paper's Table 2): where a wrong chain of thought first goes wrong.
+
+The generated chain is compared, hop by hop, with the gold chain (one canonical sentence per hop).
+The first hop whose sentence differs (or is missing) is the first error; a chain whose sentences all
+match but whose final answer is wrong errs at its last hop. Positions are normalised to 0 (first
+hop) .. 1 (last hop).
+"""
+from __future__ import annotations
+
+from ..data.relations import BY_NAME, CONTEXTUAL
+from ..data.world import sentence
+from ..text import normalize
+
+
+def first_wrong_hop(record: dict, generation: str) -> int | None:
+    """Index of the first hop the generation gets wrong, or None when every hop is right.
+
+    Both texts are normalised and the gold hop sentences are matched in order as prefixes of what is
+    left of the generation (sentences are not split on '.', which attribute values may contain)."""
+    rest = normalize(generation)
+    for i, (r, a, b) in enumerate(zip(record["relation_path"], record["entities"], record["entities"][1:])):
+        gold = normalize(sentence(r, a, b))
+        if not (rest + " ").startswith(gold + " "):
+            return i
+        rest = rest[len(gold):].lstrip()
+    return None
+
+
+def localise(records: dict[str, dict], before: dict[str, dict], after: dict[str, dict]) -> dict:
+    """Over Comp test questions wrong both before and after RL: for each side, the share of first errors
+    at a contextual hop and their mean normalised position (None when no such question)."""
+    ids = [i for i in records if i in before and i in after
+           and not before[i]["correct"] and not after[i]["correct"]]
+    out = {"questions": len(ids)}
+    for side, preds in (("before", before), ("after", after)):
+        hops = []
+        for i in ids:
+            rec = records[i]
+            hop = first_wrong_hop(rec, preds[i]["generation"])
+            if hop is None:  # every hop right yet the answer wrong: the final statement is the error
+                hop = len(rec["relation_path"]) - 1
+            hops.append((hop, len(rec["relation_path"]), BY_NAME[rec["relation_path"][hop]].group))
+        out[side] = {
+            "contextual_share": sum(g == CONTEXTUAL for _, _, g in hops) / len(hops) if hops else None,
+            "mean_position": sum(h / (n - 1) for h, n, _ in hops) / len(hops) if hops else None,
+        }
+    return out

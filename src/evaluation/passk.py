@@ -1,0 +1,57 @@
+"""Entry point: n sampled answers per Comp test question, the counts pass@k is estimated from.
+
+Takes `evaluation.passk.questions` questions per level (the first ones of the test set, the same for
+every model) and `samples` completions each at `temperature`. Writes samples.json with, per
+question, n and c (correct samples); src/evaluation/report.py turns them into pass@k for k = 1..n
+with the unbiased estimator (src/evaluation/stats.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from ..config import load_params
+from ..data.questions import LEVELS
+from ..io import atomic_write_text, read_jsonl
+from ..text import is_correct, prompt_of
+from ..training.common import load_model, load_tokenizer, setup
+from .evaluate import device, generate
+
+log = logging.getLogger(__name__)
+
+
+def passk_questions(data: Path, per_level: int) -> list[dict]:
+    rows = [r for r in read_jsonl(data / "qa_comp.jsonl") if r["split"] in LEVELS]
+    return [r for lv in LEVELS for r in [x for x in rows if x["split"] == lv][:per_level]]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=Path)
+    args = ap.parse_args()
+    setup(0)
+    cfg = load_params(args.params, args.preset)
+    e, p = cfg["evaluation"], cfg["evaluation"]["passk"]
+    model = load_model(args.model).to(device()).eval()
+    rows = passk_questions(args.data, p["questions"])
+    prompts = [prompt_of(r) for r in rows for _ in range(p["samples"])]
+    gens = generate(model, load_tokenizer(args.model), prompts, e["batch_size"] * 4, e["max_new_tokens"],
+                    "samples", temperature=p["temperature"])
+    out = []
+    for i, r in enumerate(rows):
+        mine = gens[i * p["samples"]:(i + 1) * p["samples"]]
+        out.append({"id": r["id"], "level": r["split"], "n": len(mine),
+                    "c": sum(is_correct(g, r["answer"]) for g in mine)})
+    log.info("correct samples per level: %s",
+             {lv: sum(q["c"] for q in out if q["level"] == lv) for lv in LEVELS})
+    atomic_write_text(args.out, json.dumps({"temperature": p["temperature"], "questions": out}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

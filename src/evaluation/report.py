@@ -1,0 +1,332 @@
+"""Entry point: results/<preset>/REPORT.md, the study at a glance.
+
+The paper's four claims, each with our numbers beside the paper's and a verdict computed from the
+numbers (the rules are in `verdicts`); pass@k curves, error localisation, and the speed of every
+stage; then the command and the parameters that produced it. Also writes passk.csv,
+error_localisation.csv, speed.csv and the figures under figures/.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+import yaml  # noqa: E402
+
+from ..config import chain_label, load_params, rl_pairs  # noqa: E402
+from ..data.questions import LEVELS  # noqa: E402
+from ..io import atomic_write_text, read_jsonl  # noqa: E402
+from .errors import localise  # noqa: E402
+from .paper_numbers import PAPER_COMP, PAPER_ERRORS  # noqa: E402
+from .stats import mean_ci, paired_diff_ci, pass_at_k  # noqa: E402
+from .tables import LEVEL_NAMES, accuracies, cell_text, read_csv  # noqa: E402
+from .timing import summarise  # noqa: E402
+
+log = logging.getLogger(__name__)
+ATOMIC, COMP = "SFT(Mem+Ctx)", "SFT(Comp)"
+SYNTH, AMPL = "SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"
+
+
+def _csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["empty"], lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _fmt(x, digits=1) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+# ---------------------------------------------------------------- claims
+def comp(rows, recipe, level) -> dict:
+    return accuracies(rows, recipe, "comp", level)
+
+
+def gain(rows, base: str, rl: str, level: str) -> tuple[float, float] | None:
+    """Mean (RL - its base) over seeds, with its 95% half-width."""
+    a, b = comp(rows, rl, level), comp(rows, base, level)
+    seeds = sorted(set(a) & set(b))
+    return paired_diff_ci([a[s] for s in seeds], [b[s] for s in seeds]) if seeds else None
+
+
+def verdicts(rows: list[dict]) -> list[dict]:
+    """The four claims. Targets are the issue's bars for the laptop study; 'partly' where the
+    direction holds but the size does not."""
+    out = []
+    iid, zs = comp(rows, COMP, "iid"), comp(rows, COMP, "zero_shot")
+    if iid and zs:
+        m_iid, m_zs = mean_ci(list(iid.values()))[0], mean_ci(list(zs.values()))[0]
+        drop = m_iid - m_zs
+        v = "reproduced" if m_iid >= 80 and drop >= 40 else "partly" if drop >= 20 else "not reproduced"
+        out.append({"claim": "1. SFT generalization paradox: SFT(Comp) near-perfect on I.I.D., collapses on Zero-shot",
+                    "ours": f"I.I.D. {m_iid:.1f}, Zero-shot {m_zs:.1f} (drop {drop:.1f})",
+                    "paper": "I.I.D. 90.3, Zero-shot 18.4 (drop 71.9)",
+                    "target": "I.I.D. >= 80 and a drop >= 40", "verdict": v})
+    a, b = comp(rows, SYNTH, "zero_shot"), comp(rows, COMP, "zero_shot")
+    seeds = sorted(set(a) & set(b))
+    if seeds:
+        d, half = paired_diff_ci([a[s] for s in seeds], [b[s] for s in seeds])
+        excludes = half == half and d - half > 0  # half is nan with one seed
+        v = "reproduced" if d >= 20 and excludes else "partly" if excludes else "not reproduced"
+        out.append({"claim": "2. RL synthesizes: SFT(Mem+Ctx)->RL(Comp) beats SFT(Comp) on Zero-shot",
+                    "ours": f"difference {d:.1f} ± {_fmt(half)}", "paper": "50.9 vs 18.4 (+32.5)",
+                    "target": ">= 20 points, CI excluding 0", "verdict": v})
+    g_syn = gain(rows, ATOMIC, SYNTH, "zero_shot")
+    others = {base: gain(rows, base, f"{base}->RL(Comp)", "zero_shot") for base in (COMP, "SFT(Mem)", "SFT(Ctx)")}
+    others = {k: g for k, g in others.items() if g is not None}
+    if g_syn and others:
+        parts = [f"from {ATOMIC}: {g_syn[0]:+.1f}"] + [f"from {k}: {g[0]:+.1f}" for k, g in others.items()]
+        if g_syn[0] <= 0:
+            v = "not reproduced"  # no gain from atomic SFT to compare with
+        else:
+            small = [g[0] <= g_syn[0] / 3 for g in others.values()]
+            v = "reproduced" if all(small) else "partly" if any(small) else "not reproduced"
+        out.append({"claim": "3. Atomic prerequisite: RL from SFT(Comp), SFT(Mem) or SFT(Ctx) gains far less",
+                    "ours": "Zero-shot gain of RL(Comp) " + ", ".join(parts),
+                    "paper": "only SFT(Mem+Ctx)->RL(Comp) passes Zero-shot",
+                    "target": "each other gain <= 1/3 of the gain from SFT(Mem+Ctx)", "verdict": v})
+    # 4: compare bases by their overall Comp accuracy (mean of levels) and their RL gains
+    bases = {}
+    for base in (ATOMIC, COMP, "SFT(Mem)", "SFT(Ctx)"):
+        g = [gain(rows, base, f"{base}->RL(Comp)", lv) for lv in LEVELS]
+        start = [comp(rows, base, lv) for lv in LEVELS]
+        if all(g) and all(start):
+            bases[base] = (sum(mean_ci(list(s.values()))[0] for s in start) / 3, sum(x[0] for x in g) / 3)
+    similar = [(x, y) for x in bases for y in bases if x < y and abs(bases[x][0] - bases[y][0]) <= 5]
+    if bases:
+        differ = [(x, y) for x, y in similar if abs(bases[x][1] - bases[y][1]) >= 10]
+        v = "reproduced" if differ else "not reproduced" if similar else "not testable"
+        out.append({"claim": "4. Not explained by starting accuracy: similar bases respond differently to RL",
+                    "ours": "; ".join(f"{k}: start {s:.1f}, RL gain {g:+.1f}" for k, (s, g) in bases.items()),
+                    "paper": "bases of similar accuracy gain very differently",
+                    "target": "two bases within 5 points whose RL gains differ by >= 10", "verdict": v})
+    return out
+
+
+def save_figure(fig, out: Path) -> None:
+    """PNG written under a temporary name, then renamed: never a half-written figure."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".partial.png")
+    fig.savefig(tmp, dpi=120, metadata={"Software": None})  # no version stamp: same bytes on a rerun
+    plt.close(fig)
+    os.replace(tmp, out)
+
+
+# ---------------------------------------------------------------- pass@k
+def passk_rows(results: Path, cfg: dict) -> list[dict]:
+    rows = []
+    for base, rl in rl_pairs(cfg):
+        for side, chain in (("base", base), ("rl", rl)):
+            for f in sorted((results / "passk").glob(f"seed*/{chain}/samples.json")):
+                qs = json.loads(f.read_text())["questions"]
+                seed = int(f.parent.parent.name.removeprefix("seed"))
+                for lv in LEVELS:
+                    mine = [q for q in qs if q["level"] == lv]
+                    if not mine:
+                        continue
+                    n = min(q["n"] for q in mine)
+                    for k in range(1, n + 1):
+                        rows.append({"recipe": chain_label(rl), "side": side, "model": chain_label(chain),
+                                     "seed": seed, "level": lv, "k": k,
+                                     "pass_at_k": round(sum(pass_at_k(q["n"], q["c"], k) for q in mine) / len(mine), 6)})
+    return rows
+
+
+def passk_figure(rows: list[dict], out: Path) -> None:
+    recipes = list(dict.fromkeys(r["recipe"] for r in rows))
+    fig, axes = plt.subplots(1, len(LEVELS), figsize=(5 * len(LEVELS), 4), sharey=True)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, lv in zip(axes, LEVELS):
+        for i, recipe in enumerate(recipes):
+            for side, style in (("base", "--"), ("rl", "-")):
+                pts = [r for r in rows if r["recipe"] == recipe and r["side"] == side and r["level"] == lv
+                       and r["seed"] == min(x["seed"] for x in rows)]
+                if pts:
+                    name = recipe if side == "rl" else f"its base {pts[0]['model']}"
+                    ax.plot([p["k"] for p in pts], [100 * p["pass_at_k"] for p in pts], style,
+                            color=colors[i % len(colors)], label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_title(f"Comp {LEVEL_NAMES[lv]}")
+        ax.set_xlabel("k")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("pass@k (%)")
+    axes[-1].legend(fontsize=7, loc="lower right")
+    fig.suptitle("pass@k: RL model (solid) vs the model it started from (dashed)")
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+def comp_figure(rows: list[dict], recipes: list[str], out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.8 / len(LEVELS)
+    for j, lv in enumerate(LEVELS):
+        stats = [mean_ci(list(comp(rows, r, lv).values())) if comp(rows, r, lv) else (0, 0) for r in recipes]
+        ax.bar([i + j * width for i in range(len(recipes))], [m for m, _ in stats], width,
+               yerr=[0 if h != h else h for _, h in stats], capsize=2, label=LEVEL_NAMES[lv])
+    ax.set_xticks([i + width for i in range(len(recipes))])
+    ax.set_xticklabels(recipes, rotation=25, ha="right", fontsize=7)
+    ax.set_ylabel("Comp exact match (%)")
+    ax.set_title("Comp task by recipe and generalization level (mean ± 95% CI over seeds)")
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+# ---------------------------------------------------------------- error localisation
+def error_rows(results: Path, cfg: dict) -> list[dict]:
+    records = {r["id"]: r for r in read_jsonl(results / "data" / "qa_comp.jsonl") if r["split"] in LEVELS}
+    rows = []
+    for base, rl in rl_pairs(cfg):
+        if not rl.endswith("grpo-comp"):
+            continue
+        for f in sorted((results / "eval").glob(f"seed*/{rl}/predictions.jsonl")):
+            seed_dir = f.parent.parent
+            before = {p["id"]: p for p in read_jsonl(seed_dir / base / "predictions.jsonl") if p["task"] == "comp"}
+            after = {p["id"]: p for p in read_jsonl(f) if p["task"] == "comp"}
+            loc = localise(records, before, after)
+            rows.append({"recipe": chain_label(rl), "base": chain_label(base), "seed": seed_dir.name,
+                         "questions": loc["questions"],
+                         **{f"{k}_{side}": None if loc[side][k] is None else round(100 * loc[side][k], 2)
+                            for k in ("contextual_share", "mean_position") for side in ("before", "after")}})
+    return rows
+
+
+# ---------------------------------------------------------------- speed
+def speed_rows(results: Path) -> list[dict]:
+    bench = {name: (s, rss) for name, s, rss in summarise(results / "benchmarks")} \
+        if (results / "benchmarks").exists() else {}
+    rows = []
+    for stats in sorted((results / "models").glob("**/train_stats.json")):
+        name = stats.parent.relative_to(results / "models").as_posix()
+        st = json.loads(stats.read_text())
+        rows.append({"job": name, "seconds": round(bench.get(name, (st["runtime_s"], 0))[0], 1),
+                     "peak_rss_mib": round(bench.get(name, (0, 0))[1]),
+                     "train_s": round(st["runtime_s"], 1), "tokens_per_s": round(st["tokens_per_s"]),
+                     "model_gflops": round(st["model_flops_per_s"] / 1e9, 2)})
+    trained = {r["job"] for r in rows}
+    for name, (s, rss) in bench.items():
+        if name not in trained:
+            rows.append({"job": name, "seconds": round(s, 1), "peak_rss_mib": round(rss), "train_s": None,
+                         "tokens_per_s": None, "model_gflops": None})
+    return rows
+
+
+# ---------------------------------------------------------------- the report
+def build(cfg: dict, results: Path) -> str:
+    rows = read_csv(results / "metrics.csv")
+    recipes = cfg["recipes"]
+    pk = passk_rows(results, cfg)
+    errs = error_rows(results, cfg)
+    speed = speed_rows(results)
+    gen = json.loads((results / "speed" / "generation.json").read_text())
+    peak = json.loads((results / "speed" / "matmul_peak.json").read_text())
+    atomic_write_text(results / "passk.csv", _csv(pk))
+    atomic_write_text(results / "error_localisation.csv", _csv(errs))
+    atomic_write_text(results / "speed.csv", _csv(speed))
+    passk_figure(pk, results / "figures" / "passk.png")
+    comp_figure(rows, recipes, results / "figures" / "comp_levels.png")
+
+    seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
+    cmd = "snakemake --cores all" + ("" if cfg["preset"] == "default" else f" --config preset={cfg['preset']}")
+    L = [f"# Report: does RL synthesize a composite skill, or only amplify? (preset `{cfg['preset']}`)", "",
+         f"Generated by the pipeline (`{cmd}`, or `dvc repro`); seeds {', '.join(map(str, seeds))}. "
+         "Paper: Qwen2.5-1.5B at paper scale; ours: the model and world of this preset (parameters at the end).", "",
+         "## The paper's claims", "", "| claim | ours | paper | target | verdict |", "|---|---|---|---|---|"]
+    for v in verdicts(rows):
+        L.append(f"| {v['claim']} | {v['ours']} | {v['paper']} | {v['target']} | **{v['verdict']}** |")
+    L += ["", "## Comp exact match (%), mean ± 95% CI over seeds", "", "![Comp by recipe](figures/comp_levels.png)", "",
+          "| recipe | " + " | ".join(f"{LEVEL_NAMES[lv]} ours | paper" for lv in LEVELS) + " |",
+          "|---|" + "---:|---:|" * len(LEVELS)]
+    for r in recipes:
+        paper = PAPER_COMP.get(r)
+        L.append(f"| {r} | " + " | ".join(f"{cell_text(list(comp(rows, r, lv).values()))} | "
+                                          f"{paper[i] if paper else '-'}" for i, lv in enumerate(LEVELS)) + " |")
+    L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
+          "per seed: [metrics.csv](metrics.csv).", ""]
+
+    L += ["## pass@k: synthesis or amplification?", "", "![pass@k](figures/passk.png)", "",
+          f"Unbiased pass@k from n = {cfg['evaluation']['passk']['samples']} samples per question "
+          f"(temperature {cfg['evaluation']['passk']['temperature']}), {cfg['evaluation']['passk']['questions']} "
+          "Comp test questions per level, first seed. RL advantage = pass@k(RL) - pass@k(its base), in points:", "",
+          "| recipe | level | advantage at k=1 | at k=max | verdict |", "|---|---|---:|---:|---|"]
+    for recipe in dict.fromkeys(r["recipe"] for r in pk):
+        for lv in LEVELS:
+            pts = {(r["side"], r["k"]): r["pass_at_k"] for r in pk if r["recipe"] == recipe and r["level"] == lv
+                   and r["seed"] == min(x["seed"] for x in pk)}
+            kmax = max(k for _, k in pts)
+            a1 = 100 * (pts[("rl", 1)] - pts[("base", 1)])
+            am = 100 * (pts[("rl", kmax)] - pts[("base", kmax)])
+            v = ("persists (synthesis)" if a1 > 0 and am >= a1 / 2 else "vanishes (amplification)" if a1 > 0
+                 else "no advantage")
+            L.append(f"| {recipe} | {LEVEL_NAMES[lv]} | {a1:+.1f} | {am:+.1f} (k={kmax}) | {v} |")
+    L += ["", "## Error localisation (Comp, questions wrong before and after RL)", "",
+          "First wrong hop found by matching the generated chain with the gold one. Share of first errors "
+          "at a contextual hop, and their mean normalised position (0 = first hop, 100 = last), before -> after RL.", "",
+          "| recipe | seeds | questions | contextual share ours | paper | mean position ours | paper |",
+          "|---|---:|---:|---|---|---|---|"]
+    for recipe in dict.fromkeys(e["recipe"] for e in errs):
+        es = [e for e in errs if e["recipe"] == recipe]
+        base = es[0]["base"]
+
+        def avg(key):
+            vals = [e[key] for e in es if e[key] is not None]
+            return sum(vals) / len(vals) if vals else None
+        paper = PAPER_ERRORS.get(base, {})
+        pc = paper.get("contextual_share")
+        pp = paper.get("mean_position")
+        L.append(f"| {recipe} | {len(es)} | {sum(e['questions'] for e in es)} | "
+                 f"{_fmt(avg('contextual_share_before'))} -> {_fmt(avg('contextual_share_after'))} | "
+                 f"{f'{pc[0]} -> {pc[1]}' if pc else '-'} | "
+                 f"{_fmt(avg('mean_position_before'))} -> {_fmt(avg('mean_position_after'))} | "
+                 f"{f'{pp[0]} -> {pp[1]}' if pp else '-'} |")
+    L += ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
+
+    total = sum(r["seconds"] for r in speed)
+    rss = max((r["peak_rss_mib"] for r in speed), default=0)
+    inject = next((r for r in speed if r["job"] == "inject"), None)
+    L += ["## Speed", "",
+          f"Measured matmul peak of this machine ({peak['device']}, {peak['threads']} threads): "
+          f"{peak['fp32_gflops']:.0f} GFLOP/s fp32, {peak['bf16_gflops']:.0f} GFLOP/s bf16.",
+          f"Sum of job times: {total:.0f} s ({total / 60:.1f} min; jobs ran one after another on 2 cores), "
+          f"largest peak RSS of a job: {rss / 1024:.2f} GiB (Snakemake's `benchmark:` files; absent under `dvc repro`).", ""]
+    if inject:
+        L.append(f"Knowledge injection: {inject['tokens_per_s']} tokens/s, {inject['model_gflops']} model GFLOP/s "
+                 f"= {100 * inject['model_gflops'] / peak['fp32_gflops']:.0f}% of the fp32 peak "
+                 "(model FLOPs = 6 x parameters x tokens).")
+    L += [f"Generation ({gen['questions']} Comp test questions, greedy, up to {gen['max_new_tokens']} new tokens): "
+          f"batched (batch {gen['batch_size']}, KV cache) {gen['batched_s']:.1f} s vs one at a time "
+          f"{gen['one_at_a_time_s']:.1f} s: **{gen['speedup']:.1f}x**; identical outputs for "
+          f"{100 * gen['same_output_share']:.0f}% of questions.", "",
+          "| job | seconds | peak RSS (MiB) | tokens/s | model GFLOP/s |", "|---|---:|---:|---:|---:|"]
+    for r in speed:
+        L.append(f"| {r['job']} | {r['seconds']:.0f} | {r['peak_rss_mib']} | {r['tokens_per_s'] or '-'} | "
+                 f"{r['model_gflops'] if r['model_gflops'] is not None else '-'} |")
+    L += ["", "## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {cfg['preset']}` "
+          "in params.yaml). Parameters after the preset is merged:", "", "```yaml",
+          yaml.safe_dump({k: v for k, v in cfg.items()}, sort_keys=False, width=110).rstrip(), "```"]
+    return "\n".join(L) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    ap.add_argument("--results", required=True, type=Path)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    cfg = load_params(args.params, args.preset)
+    atomic_write_text(args.results / "REPORT.md", build(cfg, args.results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The claim verdicts and the sweep table, on hand-made metrics whose verdicts are known."""
+import csv
+
+import yaml
+
+from src.evaluation.report import verdicts
+from src.evaluation.sweep import sweep_rows, to_markdown
+
+from .conftest import ROOT
+
+LEVELS = ("iid", "composition", "zero_shot")
+
+
+def rows_for(table: dict) -> list[dict]:
+    """table: recipe -> level -> per-seed accuracies in %."""
+    out = []
+    for recipe, levels in table.items():
+        for lv, accs in levels.items():
+            for seed, acc in enumerate(accs):
+                out.append({"recipe": recipe, "seed": seed, "task": "comp", "level": lv, "accuracy": acc / 100, "n": 50})
+    return out
+
+
+PAPER_LIKE = {  # the paper's pattern, three seeds
+    "SFT(Mem+Ctx)": {"iid": [30, 35, 40], "composition": [25, 30, 28], "zero_shot": [20, 24, 22]},
+    "SFT(Comp)": {"iid": [90, 92, 88], "composition": [75, 77, 76], "zero_shot": [18, 20, 16]},
+    "SFT(Mem+Ctx)->RL(Comp)": {"iid": [73, 75, 71], "composition": [60, 62, 58], "zero_shot": [50, 52, 48]},
+    "SFT(Comp)->RL(Comp)": {"iid": [93, 94, 92], "composition": [78, 79, 77], "zero_shot": [19, 21, 17]},
+    "SFT(Mem)": {"iid": [5, 6, 7], "composition": [4, 5, 6], "zero_shot": [3, 4, 5]},
+    "SFT(Mem)->RL(Comp)": {"iid": [6, 7, 8], "composition": [5, 6, 7], "zero_shot": [4, 5, 6]},
+}
+
+
+def test_verdicts_on_the_papers_pattern():
+    v = {x["claim"].split(".")[0]: x["verdict"] for x in verdicts(rows_for(PAPER_LIKE))}
+    assert v == {"1": "reproduced", "2": "reproduced", "3": "reproduced", "4": "not testable"}
+
+
+def test_verdicts_when_nothing_is_learned():
+    flat = {r: {lv: [1, 2, 1] for lv in LEVELS} for r in PAPER_LIKE}
+    v = {x["claim"].split(".")[0]: x["verdict"] for x in verdicts(rows_for(flat))}
+    assert v["1"] == v["2"] == v["3"] == "not reproduced"
+
+
+def test_claim_4_needs_similar_bases_that_respond_differently():
+    table = {**PAPER_LIKE,
+             "SFT(Comp)": {"iid": [30, 35, 40], "composition": [25, 30, 28], "zero_shot": [20, 24, 22]},
+             "SFT(Comp)->RL(Comp)": {"iid": [31, 36, 41], "composition": [26, 31, 29], "zero_shot": [21, 25, 23]}}
+    v = {x["claim"].split(".")[0]: x["verdict"] for x in verdicts(rows_for(table))}
+    assert v["4"] == "reproduced"
+
+
+def test_sweep_lists_run_and_unrun_presets(tmp_path):
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw))
+    first = raw["sweep"][1]
+    (tmp_path / "results" / first).mkdir(parents=True)
+    with open(tmp_path / "results" / first / "metrics.csv", "w") as f:
+        w = csv.DictWriter(f, fieldnames=["recipe", "seed", "task", "level", "accuracy", "n"])
+        w.writeheader()
+        w.writerows(rows_for(PAPER_LIKE))
+    rows = sweep_rows(params, tmp_path / "results")
+    assert [r["preset"] for r in rows] == raw["sweep"]
+    done = next(r for r in rows if r["preset"] == first)
+    assert done["claim 1"] == "reproduced" and done["status"] == "seeds 3"
+    assert "training.sft.epochs=" in done["changes"]
+    assert all(r["status"].startswith("not run yet") for r in rows if r["preset"] != first)
+    assert "| " + first + " |" in to_markdown(rows)
