@@ -16,9 +16,9 @@ include: "rules/evaluate.smk"
 
 rule all:
     input:
-        f"{RESULTS}/metrics.csv",
+        f"{RESULTS}/REPORT.md",
         f"{RESULTS}/results.md",
-        # the tables of the default study are committed; asking for the (uncommitted) evaluations too
-        # makes a fresh clone rerun the study instead of finding the tables present and stopping
-        expand(f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json", seed=SEEDS, chain=EVALUATED_MODELS),
+        # the tables and report of the default study are committed; asking for the (uncommitted)
+        # evaluations too makes a fresh clone rerun the study instead of finding them present and stopping
+        expand(f"{RESULTS}/eval/{{model}}/metrics.json", model=EVALUATED),
     default_target: True

@@ -5,7 +5,7 @@ import sys
 import yaml
 
 sys.path.insert(0, workflow.basedir)
-from src.config import ConfigError, chain_slug, load_params, recipe_slugs, slug_steps
+from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, slug_steps
 
 
 def _load():
@@ -23,20 +23,35 @@ CFG = _load()
 PRESET = CFG["preset"]
 RESULTS = f"results/{PRESET}"
 SEEDS = CFG["seeds"]
-FINAL_MODELS = sorted(set(recipe_slugs(CFG).values()))
-EVALUATED_MODELS = ["inject"] + FINAL_MODELS  # every recipe's model and their common base
 ENV = "../envs/pipeline.yaml"
 
-
 CHAIN = r"[a-z]+-[a-z+]+(__[a-z]+-[a-z+]+)*"  # a model folder named after its stage chain
+BASE = "inject"  # the knowledge-injected base model, one for all seeds (the paper's one pretrained model)
+# Models are named relative to models/: the base, or seed<N>/<chain> for every recipe and its prefixes.
+EVALUATED = [BASE] + [f"seed{s}/{c}" for s in SEEDS for c in model_chains(CFG)]
+# what decoding depends on: a change of the pass@k or benchmark settings does not rerun the evaluations
+DECODING = {k: CFG["evaluation"][k] for k in ("batch_size", "max_new_tokens")}
+# pass@k and error localisation compare every RL model with the model it started from (first seed).
+PASSK_SEEDS = SEEDS[: CFG["evaluation"]["passk"]["seeds"]]
+PASSK_MODELS = sorted({f"seed{s}/{m}" for s in PASSK_SEEDS for pair in rl_pairs(CFG) for m in pair})
 
 
 wildcard_constraints:
     seed=r"\d+",
     chain=CHAIN,
+    model=rf"{BASE}|seed\d+/{CHAIN}",
 
 
-def steps_of(chain):
-    """'sft-mem+ctx__grpo-comp' -> parent model folder, training tasks of the last step."""
-    steps = slug_steps(chain)
-    return chain_slug(steps[:-1]) or "inject", " ".join(steps[-1].data)
+def parent_of(chain):
+    """'sft-mem+ctx__grpo-comp' -> 'sft-mem+ctx'; a first stage starts from the base."""
+    return chain_slug(slug_steps(chain)[:-1]) or BASE
+
+
+def parent_dir(wildcards):
+    parent = parent_of(wildcards.chain)
+    return f"{RESULTS}/models/{BASE}" if parent == BASE else f"{RESULTS}/models/seed{wildcards.seed}/{parent}"
+
+
+def tasks_of(chain):
+    """Training data of the chain's last stage, as the entry points take it: 'mem ctx'."""
+    return " ".join(slug_steps(chain)[-1].data)

@@ -1,19 +1,21 @@
+# Evaluation: greedy exact match of every model, pass@k samples of the RL models and their bases,
+# speed benchmarks, then the tables and the report.
+
+
 rule evaluate:
     input:
         data=f"{RESULTS}/data",
-        model=f"{RESULTS}/models/seed{{seed}}/{{chain}}",
+        model=f"{RESULTS}/models/{{model}}",
     output:
-        predictions=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/predictions.jsonl",
-        metrics=f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json",
-    wildcard_constraints:
-        chain=f"inject|{CHAIN}",  # every recipe's model, and their common base
+        predictions=f"{RESULTS}/eval/{{model}}/predictions.jsonl",
+        metrics=f"{RESULTS}/eval/{{model}}/metrics.json",
     params:
         preset=PRESET,
-        evaluation=CFG["evaluation"],
+        decoding=DECODING,
     log:
-        f"{RESULTS}/logs/seed{{seed}}/eval_{{chain}}.log",
+        f"{RESULTS}/logs/{{model}}/evaluate.log",
     benchmark:
-        f"{RESULTS}/benchmarks/seed{{seed}}/eval_{{chain}}.tsv"
+        f"{RESULTS}/benchmarks/{{model}}/evaluate.tsv"
     threads: 2
     resources:
         gpu=1,
@@ -25,9 +27,73 @@ rule evaluate:
         " --predictions {output.predictions} --metrics {output.metrics} > {log} 2>&1"
 
 
+rule sample_passk:
+    input:
+        data=f"{RESULTS}/data",
+        model=f"{RESULTS}/models/{{model}}",
+    output:
+        f"{RESULTS}/passk/{{model}}/samples.json",
+    params:
+        preset=PRESET,
+        decoding=DECODING,
+        passk=CFG["evaluation"]["passk"],
+    log:
+        f"{RESULTS}/logs/{{model}}/passk.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{model}}/passk.tsv"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        ENV
+    shell:
+        "python -m src.evaluation.passk --params params.yaml --preset {params.preset} --data {input.data} --model {input.model}"
+        " --out {output} > {log} 2>&1"
+
+
+rule benchmark_generation:
+    input:
+        data=f"{RESULTS}/data",
+        model=f"{RESULTS}/models/{BASE}",
+    output:
+        f"{RESULTS}/speed/generation.json",
+    params:
+        preset=PRESET,
+        decoding=DECODING,
+        speed_questions=CFG["evaluation"]["speed_questions"],
+    log:
+        f"{RESULTS}/logs/benchmark_generation.log",
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    conda:
+        ENV
+    shell:
+        "python -m src.evaluation.speed generation --params params.yaml --preset {params.preset} --data {input.data}"
+        " --model {input.model} --out {output} > {log} 2>&1"
+
+
+rule benchmark_matmul:
+    output:
+        f"{RESULTS}/speed/matmul_peak.json",
+    params:
+        preset=PRESET,
+    log:
+        f"{RESULTS}/logs/benchmark_matmul.log",
+    threads: 4
+    resources:
+        mem_mb=2000,
+    conda:
+        ENV
+    shell:
+        "python -m src.evaluation.speed matmul --params params.yaml --preset {params.preset} --out {output} > {log} 2>&1"
+
+
 rule tables:
     input:
-        expand(f"{RESULTS}/eval/seed{{seed}}/{{chain}}/metrics.json", seed=SEEDS, chain=EVALUATED_MODELS),
+        expand(f"{RESULTS}/eval/{{model}}/metrics.json", model=EVALUATED),
     output:
         csv=f"{RESULTS}/metrics.csv",
         markdown=f"{RESULTS}/results.md",
@@ -44,3 +110,34 @@ rule tables:
     shell:
         "python -m src.evaluation.tables --params params.yaml --preset {params.preset} --metrics {input} --csv {output.csv}"
         " --markdown {output.markdown} > {log} 2>&1"
+
+
+rule report:
+    input:
+        csv=f"{RESULTS}/metrics.csv",
+        data=f"{RESULTS}/data",
+        predictions=expand(f"{RESULTS}/eval/{{model}}/predictions.jsonl", model=EVALUATED),
+        passk=expand(f"{RESULTS}/passk/{{model}}/samples.json", model=PASSK_MODELS),
+        generation=f"{RESULTS}/speed/generation.json",
+        matmul=f"{RESULTS}/speed/matmul_peak.json",
+        models=expand(f"{RESULTS}/models/{{model}}", model=EVALUATED),
+    output:
+        report=f"{RESULTS}/REPORT.md",
+        passk_csv=f"{RESULTS}/passk.csv",
+        errors_csv=f"{RESULTS}/error_localisation.csv",
+        speed_csv=f"{RESULTS}/speed.csv",
+        passk_png=f"{RESULTS}/figures/passk.png",
+        comp_png=f"{RESULTS}/figures/comp_levels.png",
+    params:
+        preset=PRESET,
+        recipes=CFG["recipes"],
+        results=RESULTS,
+    log:
+        f"{RESULTS}/logs/report.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        ENV
+    shell:
+        "python -m src.evaluation.report --params params.yaml --preset {params.preset} --results {params.results} > {log} 2>&1"

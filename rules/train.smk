@@ -1,5 +1,6 @@
-# Training stages. Each model is a folder named after its chain of stages, e.g.
-# models/seed0/sft-mem+ctx__grpo-comp is SFT(Mem+Ctx)->RL(Comp); recipes sharing a prefix share its model.
+# Training stages. The base (models/inject) is trained once; every recipe model is a folder named
+# after its chain of stages, e.g. models/seed0/sft-mem+ctx__grpo-comp is SFT(Mem+Ctx)->RL(Comp);
+# recipes sharing a prefix share its model.
 
 
 rule inject_knowledge:
@@ -7,15 +8,15 @@ rule inject_knowledge:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
     output:
-        directory(f"{RESULTS}/models/seed{{seed}}/inject"),
+        directory(f"{RESULTS}/models/{BASE}"),
     params:
         preset=PRESET,
         model=CFG["model"],
         inject=CFG["training"]["inject"],
     log:
-        f"{RESULTS}/logs/seed{{seed}}/inject.log",
+        f"{RESULTS}/logs/{BASE}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/seed{{seed}}/inject.tsv"
+        f"{RESULTS}/benchmarks/{BASE}.tsv"
     threads: 4
     resources:
         gpu=1,
@@ -24,21 +25,21 @@ rule inject_knowledge:
         ENV
     shell:
         "python -m src.training.inject --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
-        " --seed {wildcards.seed} --out {output} > {log} 2>&1"
+        " --seed 0 --out {output} > {log} 2>&1"
 
 
 rule train_sft:
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
-        model=lambda w: f"{RESULTS}/models/seed{w.seed}/{steps_of(w.chain)[0]}",
+        model=parent_dir,
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
     wildcard_constraints:
         chain=r"([a-z]+-[a-z+]+__)*sft-[a-z+]+",
     params:
         preset=PRESET,
-        tasks=lambda w: steps_of(w.chain)[1],
+        tasks=lambda w: tasks_of(w.chain),
         model=CFG["model"],
         sft=CFG["training"]["sft"],
     log:
@@ -60,15 +61,16 @@ rule train_grpo:
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
-        model=lambda w: f"{RESULTS}/models/seed{w.seed}/{steps_of(w.chain)[0]}",
+        model=parent_dir,
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
     wildcard_constraints:
         chain=r"([a-z]+-[a-z+]+__)*grpo-[a-z+]+",
     params:
         preset=PRESET,
-        tasks=lambda w: steps_of(w.chain)[1],
+        tasks=lambda w: tasks_of(w.chain),
         model=CFG["model"],
+        sft=CFG["training"]["sft"],  # its atomic_holdout picks the Mem/Ctx questions RL uses
         grpo=CFG["training"]["grpo"],
     log:
         f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",

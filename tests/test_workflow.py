@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from src.config import load_params, recipe_slugs
+from src.config import chain_label, load_params, model_chains
 from src.io import atomic_dir
 
 from .conftest import ROOT, copy_workflow, run
@@ -27,7 +27,7 @@ def snakemake_run(tmp_path_factory):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     first = subprocess.Popen(["snakemake", "--cores", "2", *SMOKE], cwd=work, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    inject = work / "results/smoke/models/seed0/inject"
+    inject = work / "results/smoke/models/inject"
     sft_logs = work / "results/smoke/logs/seed0"
     deadline = time.time() + 600
     # wait until an SFT job has started: knowledge injection is then finished and recorded
@@ -61,14 +61,34 @@ def test_results_table_and_metrics(snakemake_run):
     with open(work / "results/smoke/metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["recipe", "seed", "task", "level", "accuracy", "n"]
-    # every recipe and the injected base model, each task at each level, plus fact recall
-    assert len(rows) == (len(cfg["recipes"]) + 1) * len(cfg["seeds"]) * (3 * 3 + 1)
+    # every model of every seed plus the injected base (once), each task at each level, plus fact recall
+    assert len(rows) == (len(model_chains(cfg)) * len(cfg["seeds"]) + 1) * (3 * 3 + 1)
     assert {r["recipe"] for r in rows} == set(cfg["recipes"]) | {"Base (knowledge injection)"}
+    assert {r["seed"] for r in rows} == {""} | {str(s) for s in cfg["seeds"]}
     assert all(0 <= float(r["accuracy"]) <= 1 and int(r["n"]) > 0 for r in rows)
     table = (work / "results/smoke/results.md").read_text()
     for label in cfg["recipes"]:
         assert f"| {label} |" in table
     assert "50.87" in table  # the paper's Zero-shot number of SFT(Mem+Ctx)->RL(Comp) stands beside ours
+    assert " ± " in table  # two seeds: means with confidence intervals
+
+
+def test_report_figures_and_analyses(snakemake_run):
+    out = snakemake_run["work"] / "results/smoke"
+    report = (out / "REPORT.md").read_text()
+    for section in ("## The paper's claims", "## pass@k", "## Error localisation", "## Speed", "## How this was produced"):
+        assert section in report
+    assert "1. SFT generalization paradox" in report and "**" in report  # a verdict per claim
+    for png in ("figures/passk.png", "figures/comp_levels.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(out / "passk.csv") as f:
+        pk = list(csv.DictReader(f))
+    cfg = load_params(snakemake_run["work"] / "params.yaml", "smoke")
+    n = cfg["evaluation"]["passk"]["samples"]
+    assert {int(r["k"]) for r in pk} == set(range(1, n + 1))
+    assert {r["recipe"] for r in pk} == {"SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"}
+    gen = json.loads((out / "speed/generation.json").read_text())
+    assert gen["batched_s"] > 0 and gen["one_at_a_time_s"] > 0
 
 
 def test_models_and_predictions_are_saved(snakemake_run):
@@ -76,8 +96,9 @@ def test_models_and_predictions_are_saved(snakemake_run):
     cfg = load_params(work / "params.yaml", "smoke")
     stats = json.loads((work / "results/smoke/data/stats.json").read_text())
     n_test = sum(v for k, v in stats.items() if not k.endswith("/train"))
-    for slug in recipe_slugs(cfg).values():
+    for slug in model_chains(cfg):
         model = work / f"results/smoke/models/seed0/{slug}"
+        assert chain_label(slug) in cfg["recipes"]
         assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in model.iterdir()}
         preds = (work / f"results/smoke/eval/seed0/{slug}/predictions.jsonl").read_text().splitlines()
         assert len(preds) > n_test  # every test question, then the fact-recall probe
@@ -99,6 +120,7 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
     for name in ("facts.jsonl", "qa_comp.jsonl", "biographies.jsonl"):
         assert (ours / "data" / name).read_bytes() == (theirs / "data" / name).read_bytes()
     assert (ours / "metrics.csv").read_text() == (theirs / "metrics.csv").read_text()
+    assert (ours / "passk.csv").read_text() == (theirs / "passk.csv").read_text()
 
 
 def test_bad_params_stop_snakemake_before_any_job(tmp_path):
@@ -133,7 +155,7 @@ def test_a_fresh_clone_reruns_the_study_despite_the_committed_tables(tmp_path):
     """results/default/{metrics.csv,results.md} are in git; a clone without models must still train."""
     work = copy_workflow(tmp_path / "clone")
     (work / "results/default").mkdir(parents=True)
-    for name in ("metrics.csv", "results.md"):
+    for name in ("metrics.csv", "results.md", "REPORT.md"):
         (work / "results/default" / name).write_text((ROOT / "results/default" / name).read_text())
     out = run(["snakemake", "--cores", "1", "-n"], work)
     assert "inject_knowledge" in out.stdout and "tables" in out.stdout
