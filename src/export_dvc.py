@@ -23,8 +23,15 @@ CODE = {"generate_data": ["src/data"], "build_tokenizer": ["src/training/tokeniz
         "inject_knowledge": ["src/training/inject.py", "src/training/common.py"],
         "train_sft": ["src/training/sft.py", "src/training/common.py"],
         "train_grpo": ["src/training/grpo.py", "src/training/common.py"],
-        "evaluate": ["src/evaluation/evaluate.py", "src/text.py"], "tables": ["src/evaluation/tables.py"]}
-TABLE_RULES = {"tables"}  # small text outputs kept in git, not in the DVC cache
+        "evaluate": ["src/evaluation/evaluate.py", "src/text.py"],
+        "sample_passk": ["src/evaluation/passk.py", "src/evaluation/evaluate.py", "src/text.py"],
+        "benchmark_generation": ["src/evaluation/speed.py", "src/evaluation/evaluate.py"],
+        "benchmark_matmul": ["src/evaluation/speed.py"],
+        "tables": ["src/evaluation/tables.py", "src/evaluation/stats.py"],
+        "report": ["src/evaluation/report.py", "src/evaluation/errors.py", "src/evaluation/stats.py",
+                   "src/evaluation/tables.py", "src/evaluation/timing.py"]}
+# small outputs kept in git, not in the DVC cache
+TABLE_RULES = {"tables", "report", "benchmark_generation", "benchmark_matmul"}
 
 
 def snakemake_jobs(preset: str | None, root: Path = Path(".")):
@@ -65,6 +72,10 @@ def param_keys(cfg: dict, names: list[str]) -> list[str]:
             keys.append(name)
         elif name in cfg["training"]:
             keys.append(f"training.{name}")
+        elif name == "decoding":
+            keys += [f"evaluation.{k}" for k in ("batch_size", "max_new_tokens")]
+        elif name in cfg["evaluation"]:
+            keys.append(f"evaluation.{name}")
     if cfg["preset"] != "default":
         keys.append(f"presets.{cfg['preset']}")  # the overlay may change any of the above
     return keys
