@@ -1,0 +1,82 @@
+"""Give each GPU job its own device.
+
+`snakemake --resources gpu=4` bounds how many GPU-tagged jobs run at once but, for local jobs, says
+nothing about *which* device each should use. So every entry point calls `claim_gpus()` first: it
+takes an exclusive lock on one lock file per device (fcntl.flock) and exports CUDA_VISIBLE_DEVICES
+for the devices it got. The kernel drops a flock when its process ends, crash or kill included, so a
+device is never leaked. Where a scheduler already chose the devices (SLURM sets
+CUDA_VISIBLE_DEVICES) or there is no GPU, nothing happens.
+
+Devices are counted with `nvidia-smi -L`, not torch: once torch has initialised CUDA, a later change
+of CUDA_VISIBLE_DEVICES is ignored. PIPELINE_GPU_COUNT overrides the count (tests simulate devices
+with it); GPU_LOCK_DIR moves the lock files (default: the system temp folder).
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+_held: list = []  # open lock files: the claim lasts as long as the process
+
+
+def gpu_count() -> int:
+    if "PIPELINE_GPU_COUNT" in os.environ:
+        return int(os.environ["PIPELINE_GPU_COUNT"])
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    return sum(line.startswith("GPU ") for line in out.stdout.splitlines()) if out.returncode == 0 else 0
+
+
+def lock_dir() -> Path:
+    path = Path(os.environ.get("GPU_LOCK_DIR", tempfile.gettempdir())) / "pipeline-gpu-locks"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5) -> list[int]:
+    """Lock `n` free devices and make them this process's CUDA_VISIBLE_DEVICES; [] on a CPU machine
+    or when the devices were already chosen by the scheduler."""
+    if "CUDA_VISIBLE_DEVICES" in os.environ and "PIPELINE_GPU_COUNT" not in os.environ:
+        return []
+    total = gpu_count()
+    if total == 0:
+        return []
+    if n > total:
+        raise RuntimeError(f"this job needs {n} GPUs but the machine has {total}")
+    deadline = time.monotonic() + wait_s
+    while True:
+        got = []
+        for i in range(total):
+            f = open(lock_dir() / f"gpu{i}.lock", "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                continue
+            got.append((i, f))
+            if len(got) == n:
+                break
+        if len(got) == n:
+            _held.extend(f for _, f in got)
+            ids = [i for i, _ in got]
+            os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, ids))
+            log.info("claimed GPU %s", os.environ["CUDA_VISIBLE_DEVICES"])
+            return ids
+        for _, f in got:  # not enough free: give back what we took, so two jobs cannot deadlock
+            f.close()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {n} free GPU(s) of {total} in {wait_s:.0f}s (locks in {lock_dir()})")
+        time.sleep(poll_s)
+
+
+def release_gpus() -> None:
+    while _held:
+        _held.pop().close()

@@ -1,0 +1,56 @@
+"""GPU claiming for `snakemake --resources gpu=N`, on simulated devices (PIPELINE_GPU_COUNT)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import ROOT
+
+HOLD = ("import os, sys, time; from src.devices import claim_gpus; "
+        "ids = claim_gpus(int(sys.argv[1]), wait_s=60, poll_s=0.05); "
+        "print(os.environ['CUDA_VISIBLE_DEVICES'], flush=True); time.sleep(float(sys.argv[2]))")
+
+
+def start(tmp_path, gpus=4, n=1, hold=3.0):
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env.update(PIPELINE_GPU_COUNT=str(gpus), GPU_LOCK_DIR=str(tmp_path))
+    return subprocess.Popen([sys.executable, "-c", HOLD, str(n), str(hold)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def test_four_jobs_get_four_different_devices_and_a_fifth_waits(tmp_path):
+    jobs = [start(tmp_path) for _ in range(4)]
+    ids = [j.stdout.readline().strip() for j in jobs]
+    assert sorted(ids) == ["0", "1", "2", "3"]
+    t0 = time.monotonic()
+    fifth = start(tmp_path, hold=0)
+    got = fifth.stdout.readline().strip()  # blocks until one of the four exits
+    assert got in ids and time.monotonic() - t0 > 1.0
+    for j in jobs + [fifth]:
+        j.wait()
+
+
+def test_a_killed_job_releases_its_device(tmp_path):
+    first = start(tmp_path, gpus=1, hold=60)
+    assert first.stdout.readline().strip() == "0"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    second = start(tmp_path, gpus=1, hold=0)
+    assert second.stdout.readline().strip() == "0"
+    second.wait()
+
+
+def test_multi_gpu_jobs_and_cpu_machines(tmp_path, monkeypatch):
+    two = start(tmp_path, gpus=4, n=2, hold=1)
+    assert sorted(two.stdout.readline().strip().split(",")) == ["0", "1"]
+    two.wait()
+    from src.devices import claim_gpus
+    monkeypatch.setenv("PIPELINE_GPU_COUNT", "0")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert claim_gpus() == [] and "CUDA_VISIBLE_DEVICES" not in os.environ
+    monkeypatch.setenv("PIPELINE_GPU_COUNT", "2")
+    with pytest.raises(RuntimeError, match="needs 3 GPUs but the machine has 2"):
+        claim_gpus(3)
