@@ -1,5 +1,6 @@
 # Loads params.yaml through the same validator the entry points use (src/config.py, with its JSON
 # schema): a wrong key or value stops the workflow here, before any job starts.
+import os
 import sys
 
 import yaml
@@ -55,3 +56,20 @@ def parent_dir(wildcards):
 def tasks_of(chain):
     """Training data of the chain's last stage, as the entry points take it: 'mem ctx'."""
     return " ".join(slug_steps(chain)[-1].data)
+
+
+def resources_of(kind):
+    """A rule's resources, from params.yaml `resources.<kind>`: `gpu` is both the local counter that
+    `--resources gpu=N` bounds and the SLURM plugin's GPU request; account and partitions apply on SLURM."""
+    res, job = CFG["resources"], CFG["resources"][kind]
+    out = {"mem_mb": job["mem_mb"], "runtime": job["runtime_min"]}
+    if job["gpus"]:
+        out["gpu"] = job["gpus"]
+        if res["gpu_model"]:
+            out["gpu_model"] = res["gpu_model"]
+    partition = res["gpu_partition"] if job["gpus"] else res["partition"]
+    if partition:
+        out["slurm_partition"] = partition
+    if res["account"]:
+        out["slurm_account"] = res["account"]
+    return out

@@ -11,7 +11,7 @@ rule generate_data:
         f"{RESULTS}/benchmarks/generate_data.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        **resources_of("light"),
     conda:
         ENV
     shell:
@@ -32,7 +32,7 @@ rule build_tokenizer:
         f"{RESULTS}/benchmarks/build_tokenizer.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        **resources_of("light"),
     conda:
         ENV
     shell:

@@ -18,8 +18,7 @@ rule evaluate:
         f"{RESULTS}/benchmarks/{{model}}/evaluate.tsv"
     threads: 2
     resources:
-        gpu=1,
-        mem_mb=4000,
+        **resources_of("evaluate"),
     conda:
         ENV
     shell:
@@ -43,8 +42,7 @@ rule sample_passk:
         f"{RESULTS}/benchmarks/{{model}}/passk.tsv"
     threads: 2
     resources:
-        gpu=1,
-        mem_mb=4000,
+        **resources_of("evaluate"),
     conda:
         ENV
     shell:
@@ -66,8 +64,7 @@ rule benchmark_generation:
         f"{RESULTS}/logs/benchmark_generation.log",
     threads: 2
     resources:
-        gpu=1,
-        mem_mb=4000,
+        **resources_of("evaluate"),
     conda:
         ENV
     shell:
@@ -84,7 +81,7 @@ rule benchmark_matmul:
         f"{RESULTS}/logs/benchmark_matmul.log",
     threads: 4
     resources:
-        mem_mb=2000,
+        **resources_of("light"),
     conda:
         ENV
     shell:
@@ -104,7 +101,7 @@ rule tables:
         f"{RESULTS}/logs/tables.log",
     threads: 1
     resources:
-        mem_mb=1000,
+        **resources_of("light"),
     conda:
         ENV
     shell:
@@ -131,12 +128,12 @@ rule report:
     params:
         preset=PRESET,
         recipes=CFG["recipes"],
-        results=RESULTS,
+        results=lambda wildcards, input: os.path.dirname(input.csv),  # results/<preset>
     log:
         f"{RESULTS}/logs/report.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        **resources_of("light"),
     conda:
         ENV
     shell:

@@ -19,8 +19,7 @@ rule inject_knowledge:
         f"{RESULTS}/benchmarks/{BASE}.tsv"
     threads: 4
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **resources_of("train"),
     conda:
         ENV
     shell:
@@ -48,8 +47,7 @@ rule train_sft:
         f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
     threads: 4
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **resources_of("train"),
     conda:
         ENV
     shell:
@@ -78,8 +76,7 @@ rule train_grpo:
         f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
     threads: 4
     resources:
-        gpu=1,
-        mem_mb=8000,
+        **resources_of("train"),
     conda:
         ENV
     shell:
