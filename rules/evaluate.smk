@@ -94,6 +94,7 @@ rule tables:
     output:
         csv=f"{RESULTS}/metrics.csv",
         markdown=f"{RESULTS}/results.md",
+        summary=f"{RESULTS}/summary.json",
     params:
         preset=PRESET,
         recipes=CFG["recipes"],
@@ -106,7 +107,7 @@ rule tables:
         ENV
     shell:
         "python -m src.evaluation.tables --params params.yaml --preset {params.preset} --metrics {input} --csv {output.csv}"
-        " --markdown {output.markdown} > {log} 2>&1"
+        " --markdown {output.markdown} --summary {output.summary} > {log} 2>&1"
 
 
 rule report:

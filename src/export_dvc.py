@@ -94,7 +94,13 @@ def build(preset: str | None = None, params: Path = Path("params.yaml")) -> str:
         else:
             stage["outs"] = job["outs"]
         stages[stage_name(job)] = stage
-    return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=100000)
+    results = f"results/{cfg['preset']}"
+    return HEADER + yaml.safe_dump({
+        "stages": stages,
+        "metrics": [f"{results}/summary.json"],  # dvc metrics show / diff
+        "plots": [f"{results}/figures/comp_levels.png", f"{results}/figures/passk.png",
+                  {f"{results}/passk.csv": {"x": "k", "y": "pass_at_k"}}],  # dvc plots show
+    }, sort_keys=False, width=100000)
 
 
 def main() -> None:

@@ -121,6 +121,16 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
         assert (ours / "data" / name).read_bytes() == (theirs / "data" / name).read_bytes()
     assert (ours / "metrics.csv").read_text() == (theirs / "metrics.csv").read_text()
     assert (ours / "passk.csv").read_text() == (theirs / "passk.csv").read_text()
+    shown = run(["dvc", "metrics", "show", "--json"], work).stdout
+    assert "SFT(Comp)->RL(Comp)" in shown and "zero_shot" in shown
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], work)
+    assert (tmp_path / "plots" / "index.html").exists()
+    # one param changed: only the stages that use it are out of date
+    raw = yaml.safe_load((work / "params.yaml").read_text())
+    raw["evaluation"]["passk"]["temperature"] = 0.7
+    (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    stale = json.loads(run(["dvc", "status", "--json"], work).stdout)
+    assert stale and all(name.startswith("sample_passk") for name in stale), sorted(stale)
 
 
 def test_bad_params_stop_snakemake_before_any_job(tmp_path):

@@ -112,6 +112,17 @@ def to_markdown(cfg: dict, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(cfg: dict, rows: list[dict]) -> dict:
+    """Mean accuracy over seeds of every model, task and level: the study's DVC metrics file."""
+    out: dict = {}
+    for recipe in model_order(cfg):
+        for task, level in CELLS:
+            vals = list(accuracies(rows, recipe, task, level).values())
+            if vals:
+                out.setdefault(recipe, {}).setdefault(task, {})[level] = round(sum(vals) / len(vals) / 100, 6)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
@@ -119,11 +130,14 @@ def main() -> None:
     ap.add_argument("--metrics", required=True, nargs="+", type=Path)
     ap.add_argument("--csv", required=True, type=Path)
     ap.add_argument("--markdown", required=True, type=Path)
+    ap.add_argument("--summary", type=Path, help="metrics JSON for `dvc metrics show`")
     args = ap.parse_args()
     cfg = load_params(args.params, args.preset)
     rows = collect(cfg, args.metrics)
     atomic_write_text(args.csv, to_csv(rows))
     atomic_write_text(args.markdown, to_markdown(cfg, rows))
+    if args.summary:
+        atomic_write_text(args.summary, json.dumps(summary(cfg, rows), indent=2) + "\n")
 
 
 if __name__ == "__main__":
