@@ -54,3 +54,17 @@ def test_multi_gpu_jobs_and_cpu_machines(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_GPU_COUNT", "2")
     with pytest.raises(RuntimeError, match="needs 3 GPUs but the machine has 2"):
         claim_gpus(3)
+
+
+def test_every_entry_point_claims_through_setup(tmp_path):
+    """setup() is the first call of every training and evaluation entry point."""
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env.update(PIPELINE_GPU_COUNT="2", GPU_LOCK_DIR=str(tmp_path))
+    code = "import os; from src.training.common import setup; setup(0); print(os.environ['CUDA_VISIBLE_DEVICES'])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "0", out.stderr
+    entry_points = ["src/training/inject.py", "src/training/sft.py", "src/training/grpo.py",
+                    "src/evaluation/evaluate.py", "src/evaluation/passk.py", "src/evaluation/speed.py"]
+    for path in entry_points:
+        main = (ROOT / path).read_text().split("def main()")[1]
+        assert "setup(" in main.split("\n\n")[0] or "setup(" in main[:400], path

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
+from ..devices import claim_gpus
 from ..io import atomic_dir
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def stage_args(description: str, from_model: bool = False) -> argparse.ArgumentP
 
 
 def setup(seed: int) -> None:
+    """First call of every entry point: logging, this job's own GPU (if any), seeds."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    claim_gpus()  # before anything asks torch about CUDA: see src/devices.py
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
