@@ -89,19 +89,30 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def model_args(description: str) -> argparse.ArgumentParser:
+    """Arguments of an entry point that runs a trained model on the preset's data."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--preset", default=None)
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--model", required=True, type=Path)
+    return ap
+
+
+def start(args) -> tuple[dict, torch.nn.Module]:
+    """setup (GPU claim, seeds), then the params and the model on its device, in eval mode."""
+    setup(0)
+    cfg = load_params(args.params, args.preset)
+    return cfg, load_model(args.model).to(device()).eval()
+
+
+def main() -> None:
+    ap = model_args(__doc__)
     ap.add_argument("--predictions", required=True, type=Path)
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args()
-    setup(0)
-    cfg = load_params(args.params, args.preset)
+    cfg, model = start(args)
     e = cfg["evaluation"]
-    model = load_model(args.model).to(device()).eval()
     predictions, metrics = evaluate(model, load_tokenizer(args.model), args.data, e["batch_size"],
                                     e["max_new_tokens"])
     atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions))

@@ -7,17 +7,15 @@ with the unbiased estimator (src/evaluation/stats.py).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from pathlib import Path
 
-from ..config import load_params
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, read_jsonl
 from ..text import is_correct, prompt_of
-from ..training.common import load_model, load_tokenizer, setup
-from .evaluate import device, generate
+from ..training.common import load_tokenizer
+from .evaluate import generate, model_args, start
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +26,11 @@ def passk_questions(data: Path, per_level: int) -> list[dict]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--params", default="params.yaml")
-    ap.add_argument("--preset", default=None)
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--model", required=True, type=Path)
+    ap = model_args(__doc__)
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
-    setup(0)
-    cfg = load_params(args.params, args.preset)
+    cfg, model = start(args)
     e, p = cfg["evaluation"], cfg["evaluation"]["passk"]
-    model = load_model(args.model).to(device()).eval()
     rows = passk_questions(args.data, p["questions"])
     prompts = [prompt_of(r) for r in rows for _ in range(p["samples"])]
     gens = generate(model, load_tokenizer(args.model), prompts, e["batch_size"] * 4, e["max_new_tokens"],

@@ -297,7 +297,7 @@ def build(cfg: dict, results: Path) -> str:
     L += ["## Speed", "",
           f"Measured matmul peak of this machine ({peak['device']}, {peak['threads']} threads): "
           f"{peak['fp32_gflops']:.0f} GFLOP/s fp32, {peak['bf16_gflops']:.0f} GFLOP/s bf16.",
-          f"Sum of job times: {total:.0f} s ({total / 60:.1f} min; jobs ran one after another on 2 cores), "
+          f"Sum of job times: {total:.0f} s ({total / 60:.1f} min; the wall time when jobs run one after another), "
           f"largest peak RSS of a job: {rss / 1024:.2f} GiB (Snakemake's `benchmark:` files; absent under `dvc repro`).", ""]
     if inject:
         L.append(f"Knowledge injection: {inject['tokens_per_s']} tokens/s, {inject['model_gflops']} model GFLOP/s "
