@@ -18,6 +18,7 @@ rule all:
     input:
         f"{RESULTS}/REPORT.md",
         f"{RESULTS}/results.md",
+        f"{RESULTS}/summary.json",  # the DVC metrics file
         # the tables and report of the default study are committed; asking for the (uncommitted)
         # evaluations too makes a fresh clone rerun the study instead of finding them present and stopping
         expand(f"{RESULTS}/eval/{{model}}/metrics.json", model=EVALUATED),

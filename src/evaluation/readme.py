@@ -12,9 +12,10 @@ from pathlib import Path
 from ..config import load_params, results_dir
 from ..io import atomic_write_text
 
-# block name -> (file under results/<preset>/, its section to copy; None: the whole file but its title)
-BLOCKS = {"claims": ("REPORT.md", "## The paper's claims"), "results": ("results.md", None),
-          "speed": ("REPORT.md", "## Speed")}
+# block name -> (file under results/<preset>/, its section (None: the whole file but its title),
+# where to stop inside it (None: at the section's end))
+BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("results.md", None, None),
+          "speed": ("REPORT.md", "## Speed", "\n| job |")}
 
 
 def block(name: str, body: str) -> str:
@@ -27,14 +28,15 @@ def extract(readme: str, name: str) -> str | None:
 
 
 def body_of(results: Path, name: str) -> str:
-    file, section = BLOCKS[name]
+    file, section, stop = BLOCKS[name]
     text = (results / file).read_text()
     if section is None:
         body = text.split("\n", 2)[2].strip()  # drop the file's own '# title' line
     else:
         start = text.index(section + "\n") + len(section) + 1
         end = text.find("\n## ", start)
-        body = text[start:end if end >= 0 else None].strip()
+        body = text[start:end if end >= 0 else None]
+        body = (body.split(stop)[0] if stop else body).strip()
     body = body.replace("](figures/", f"]({results.as_posix()}/figures/")  # links relative to the README
     return re.sub(r"^## ", "### ", body, flags=re.M)  # its sections sit one level down in the README
 
