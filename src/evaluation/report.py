@@ -144,7 +144,7 @@ def passk_rows(results: Path, cfg: dict) -> list[dict]:
 
 def passk_figure(rows: list[dict], out: Path) -> None:
     recipes = list(dict.fromkeys(r["recipe"] for r in rows))
-    fig, axes = plt.subplots(1, len(LEVELS), figsize=(5 * len(LEVELS), 4), sharey=True)
+    fig, axes = plt.subplots(1, len(LEVELS), figsize=(5 * len(LEVELS), 5), sharey=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, lv in zip(axes, LEVELS):
         for i, recipe in enumerate(recipes):
@@ -152,7 +152,7 @@ def passk_figure(rows: list[dict], out: Path) -> None:
                 pts = [r for r in rows if r["recipe"] == recipe and r["side"] == side and r["level"] == lv
                        and r["seed"] == min(x["seed"] for x in rows)]
                 if pts:
-                    name = recipe if side == "rl" else f"its base {pts[0]['model']}"
+                    name = recipe if side == "rl" else f"base of {recipe}: {pts[0]['model']}"
                     ax.plot([p["k"] for p in pts], [100 * p["pass_at_k"] for p in pts], style,
                             color=colors[i % len(colors)], label=name)
         ax.set_xscale("log", base=2)
@@ -160,9 +160,10 @@ def passk_figure(rows: list[dict], out: Path) -> None:
         ax.set_xlabel("k")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("pass@k (%)")
-    axes[-1].legend(fontsize=7, loc="lower right")
-    fig.suptitle("pass@k: RL model (solid) vs the model it started from (dashed)")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=4)
+    fig.suptitle("pass@k: RL model (solid) vs the model it started from (dashed; same colour)")
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     save_figure(fig, out)
 
 
