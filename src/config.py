@@ -145,11 +145,6 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None) -> 
     return cfg
 
 
-def recipe_slugs(cfg: dict) -> dict[str, str]:
-    """Recipe label -> slug of its final model."""
-    return {label: chain_slug(parse_recipe(label)) for label in cfg["recipes"]}
-
-
 def model_chains(cfg: dict) -> list[str]:
     """Every model the recipes need, prefixes included, each once (shared prefixes train once)."""
     out: dict[str, None] = {}

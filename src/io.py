@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import shutil
@@ -49,3 +51,12 @@ def read_jsonl(path: str | Path) -> list[dict]:
 
 def write_json(path: str | Path, obj) -> None:
     Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def csv_text(rows: list[dict], fields: list[str] | None = None) -> str:
+    """Rows as CSV text with a header (columns: `fields`, else the first row's keys)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields or (list(rows[0]) if rows else ["empty"]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

@@ -8,8 +8,6 @@ error_localisation.csv, speed.csv and the figures under figures/.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import logging
 import os
@@ -23,7 +21,7 @@ import yaml  # noqa: E402
 
 from ..config import chain_label, load_params, rl_pairs  # noqa: E402
 from ..data.questions import LEVELS  # noqa: E402
-from ..io import atomic_write_text, read_jsonl  # noqa: E402
+from ..io import atomic_write_text, csv_text, read_jsonl  # noqa: E402
 from .errors import localise  # noqa: E402
 from .paper_numbers import PAPER_COMP, PAPER_ERRORS  # noqa: E402
 from .stats import mean_ci, paired_diff_ci, pass_at_k  # noqa: E402
@@ -33,14 +31,6 @@ from .timing import summarise  # noqa: E402
 log = logging.getLogger(__name__)
 ATOMIC, COMP = "SFT(Mem+Ctx)", "SFT(Comp)"
 SYNTH, AMPL = "SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"
-
-
-def _csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["empty"], lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def _fmt(x, digits=1) -> str:
@@ -231,9 +221,9 @@ def build(cfg: dict, results: Path) -> str:
     speed = speed_rows(results)
     gen = json.loads((results / "speed" / "generation.json").read_text())
     peak = json.loads((results / "speed" / "matmul_peak.json").read_text())
-    atomic_write_text(results / "passk.csv", _csv(pk))
-    atomic_write_text(results / "error_localisation.csv", _csv(errs))
-    atomic_write_text(results / "speed.csv", _csv(speed))
+    atomic_write_text(results / "passk.csv", csv_text(pk))
+    atomic_write_text(results / "error_localisation.csv", csv_text(errs))
+    atomic_write_text(results / "speed.csv", csv_text(speed))
     passk_figure(pk, results / "figures" / "passk.png")
     comp_figure(rows, recipes, results / "figures" / "comp_levels.png")
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import yaml
 
 from ..io import atomic_write_text
-from .report import _csv, verdicts
+from ..io import csv_text
+from .report import verdicts
 from .stats import mean_ci
-from .tables import read_csv
+from .tables import accuracies, read_csv
 
 
 def flatten(overlay: dict, prefix: str = "") -> list[str]:
@@ -30,7 +31,7 @@ def flatten(overlay: dict, prefix: str = "") -> list[str]:
 
 
 def _mean(rows, recipe, task, level) -> str:
-    vals = [100 * r["accuracy"] for r in rows if (r["recipe"], r["task"], r["level"]) == (recipe, task, level)]
+    vals = list(accuracies(rows, recipe, task, level).values())
     return f"{mean_ci(vals)[0]:.1f}" if vals else "-"
 
 
@@ -72,7 +73,7 @@ def main() -> None:
     ap.add_argument("--results", default="results", type=Path)
     args = ap.parse_args()
     rows = sweep_rows(args.params, args.results)
-    atomic_write_text(args.results / "sweep.csv", _csv(rows))
+    atomic_write_text(args.results / "sweep.csv", csv_text(rows))
     atomic_write_text(args.results / "sweep.md", to_markdown(rows))
     print(to_markdown(rows))
 

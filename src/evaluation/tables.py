@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import re
 from pathlib import Path
 from ..config import chain_label, load_params, model_chains
 from ..data.questions import LEVELS
-from ..io import atomic_write_text
+from ..io import atomic_write_text, csv_text
 from .paper_numbers import PAPER_COMP
 from .stats import mean_ci
 
@@ -68,12 +67,7 @@ def accuracies(rows: list[dict], recipe: str, task: str, level: str) -> dict:
 
 
 def to_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["recipe", "seed", "task", "level", "accuracy", "n"],
-                            lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text(rows, ["recipe", "seed", "task", "level", "accuracy", "n"])
 
 
 def cell_text(values: list[float]) -> str:
