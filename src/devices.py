@@ -10,6 +10,10 @@ CUDA_VISIBLE_DEVICES) or there is no GPU, nothing happens.
 Devices are counted with `nvidia-smi -L`, not torch: once torch has initialised CUDA, a later change
 of CUDA_VISIBLE_DEVICES is ignored. PIPELINE_GPU_COUNT overrides the count (tests simulate devices
 with it); GPU_LOCK_DIR moves the lock files (default: the system temp folder).
+
+PIPELINE_JOBS_PER_GPU=K lets K jobs share each device (K lock slots per device): the small models of
+the default and sweep presets use a fraction of a modern GPU, so e.g. one H100 runs six of them at
+once with `PIPELINE_JOBS_PER_GPU=6 snakemake --cores all --resources gpu=6`.
 """
 from __future__ import annotations
 
@@ -35,6 +39,13 @@ def gpu_count() -> int:
     return sum(line.startswith("GPU ") for line in out.stdout.splitlines()) if out.returncode == 0 else 0
 
 
+def jobs_per_gpu() -> int:
+    k = int(os.environ.get("PIPELINE_JOBS_PER_GPU", "1"))
+    if k < 1:
+        raise ValueError(f"PIPELINE_JOBS_PER_GPU must be at least 1, not {k}")
+    return k
+
+
 def lock_dir() -> Path:
     path = Path(os.environ.get("GPU_LOCK_DIR", tempfile.gettempdir())) / "pipeline-gpu-locks"
     path.mkdir(parents=True, exist_ok=True)
@@ -52,18 +63,20 @@ def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5) -> li
     if n > total:
         raise RuntimeError(f"this job needs {n} GPUs but the machine has {total}")
     deadline = time.monotonic() + wait_s
+    slots = jobs_per_gpu()
     while True:
-        got = []
-        for i in range(total):
-            f = open(lock_dir() / f"gpu{i}.lock", "w")
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.close()
-                continue
-            got.append((i, f))
-            if len(got) == n:
-                break
+        got = []  # (device, open lock file): one slot on each of n distinct devices
+        for slot in range(slots):  # first slots first, so jobs spread over the devices
+            for i in range(total):
+                if len(got) == n or any(i == d for d, _ in got):
+                    continue
+                f = open(lock_dir() / (f"gpu{i}.lock" if slot == 0 else f"gpu{i}.slot{slot}.lock"), "w")
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    f.close()
+                    continue
+                got.append((i, f))
         if len(got) == n:
             _held.extend(f for _, f in got)
             ids = [i for i, _ in got]

@@ -70,3 +70,18 @@ def test_every_entry_point_claims_through_setup(tmp_path):
         first = next(line.strip() for line in main.splitlines()
                      if "setup(" in line or "start(args)" in line or "load_" in line or ".to(" in line)
         assert "setup(" in first or "start(args)" in first, (path, first)
+
+
+def test_jobs_share_a_device_when_asked(tmp_path, monkeypatch):
+    """PIPELINE_JOBS_PER_GPU=3 on 2 devices: six jobs, three per device, spread first; a seventh waits."""
+    monkeypatch.setenv("PIPELINE_JOBS_PER_GPU", "3")
+    jobs, ids = [], []
+    for _ in range(6):  # one after another, so the order of claims is known
+        jobs.append(start(tmp_path, gpus=2, hold=8.0))
+        ids.append(jobs[-1].stdout.readline().strip())
+    assert ids == ["0", "1", "0", "1", "0", "1"]
+    t0 = time.monotonic()
+    seventh = start(tmp_path, gpus=2, hold=0)
+    assert seventh.stdout.readline().strip() in ("0", "1") and time.monotonic() - t0 > 1.0
+    for j in jobs + [seventh]:
+        j.wait()
