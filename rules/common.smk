@@ -58,6 +58,11 @@ def tasks_of(chain):
     return " ".join(slug_steps(chain)[-1].data)
 
 
+def threads_of(kind):
+    """A rule's threads, from params.yaml `resources.<kind>.threads` (SLURM: its cpus per task)."""
+    return CFG["resources"][kind]["threads"]
+
+
 def resources_of(kind):
     """A rule's resources, from params.yaml `resources.<kind>`: `gpu` is both the local counter that
     `--resources gpu=N` bounds and the SLURM plugin's GPU request; account and partitions apply on SLURM."""

@@ -9,7 +9,7 @@ rule generate_data:
         f"{RESULTS}/logs/generate_data.log",
     benchmark:
         f"{RESULTS}/benchmarks/generate_data.tsv"
-    threads: 1
+    threads: threads_of("light")
     resources:
         **resources_of("light"),
     conda:
@@ -30,7 +30,7 @@ rule build_tokenizer:
         f"{RESULTS}/logs/build_tokenizer.log",
     benchmark:
         f"{RESULTS}/benchmarks/build_tokenizer.tsv"
-    threads: 1
+    threads: threads_of("light")
     resources:
         **resources_of("light"),
     conda:

@@ -16,7 +16,7 @@ rule evaluate:
         f"{RESULTS}/logs/{{model}}/evaluate.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{model}}/evaluate.tsv"
-    threads: 2
+    threads: threads_of("evaluate")
     resources:
         **resources_of("evaluate"),
     conda:
@@ -40,7 +40,7 @@ rule sample_passk:
         f"{RESULTS}/logs/{{model}}/passk.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{model}}/passk.tsv"
-    threads: 2
+    threads: threads_of("evaluate")
     resources:
         **resources_of("evaluate"),
     conda:
@@ -62,7 +62,7 @@ rule benchmark_generation:
         speed_questions=CFG["evaluation"]["speed_questions"],
     log:
         f"{RESULTS}/logs/benchmark_generation.log",
-    threads: 2
+    threads: threads_of("evaluate")
     resources:
         **resources_of("evaluate"),
     conda:
@@ -79,7 +79,7 @@ rule benchmark_matmul:
         preset=PRESET,
     log:
         f"{RESULTS}/logs/benchmark_matmul.log",
-    threads: 4
+    threads: threads_of("inject")  # the peak that knowledge injection, on as many cores, is compared with
     resources:
         **resources_of("light"),
     conda:
@@ -100,7 +100,7 @@ rule tables:
         recipes=CFG["recipes"],
     log:
         f"{RESULTS}/logs/tables.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
         **resources_of("light"),
     conda:
@@ -132,7 +132,7 @@ rule report:
         results=lambda wildcards, input: os.path.dirname(input.csv),  # results/<preset>
     log:
         f"{RESULTS}/logs/report.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
         **resources_of("light"),
     conda:

@@ -17,9 +17,9 @@ rule inject_knowledge:
         f"{RESULTS}/logs/{BASE}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{BASE}.tsv"
-    threads: 4
+    threads: threads_of("inject")
     resources:
-        **resources_of("train"),
+        **resources_of("inject"),
     conda:
         ENV
     shell:
@@ -45,7 +45,7 @@ rule train_sft:
         f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
-    threads: 4
+    threads: threads_of("train")
     resources:
         **resources_of("train"),
     conda:
@@ -74,7 +74,7 @@ rule train_grpo:
         f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
-    threads: 4
+    threads: threads_of("train")
     resources:
         **resources_of("train"),
     conda:
