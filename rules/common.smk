@@ -58,6 +58,10 @@ def tasks_of(chain):
     return " ".join(slug_steps(chain)[-1].data)
 
 
+# GPUs a training job trains on: more than one runs it data parallel (src/training/launch.py)
+LAUNCH_GPUS = {kind: CFG["resources"][kind]["gpus"] for kind in ("inject", "train")}
+
+
 def threads_of(kind):
     """A rule's threads, from params.yaml `resources.<kind>.threads` (SLURM: its cpus per task)."""
     return CFG["resources"][kind]["threads"]

@@ -23,7 +23,8 @@ rule inject_knowledge:
     conda:
         ENV
     shell:
-        "python -m src.training.inject --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
+        f"python -m src.training.launch --gpus {LAUNCH_GPUS['inject']} src.training.inject"
+        " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
         " --seed 0 --out {output} > {log} 2>&1"
 
 
@@ -51,7 +52,8 @@ rule train_sft:
     conda:
         ENV
     shell:
-        "python -m src.training.sft --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
+        f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.sft"
+        " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
         " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"
 
 
@@ -80,5 +82,6 @@ rule train_grpo:
     conda:
         ENV
     shell:
-        "python -m src.training.grpo --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
+        f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.grpo"
+        " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
         " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"

@@ -55,8 +55,8 @@ def lock_dir() -> Path:
 def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5) -> list[int]:
     """Lock `n` free devices and make them this process's CUDA_VISIBLE_DEVICES; [] on a CPU machine
     or when the devices were already chosen by the scheduler."""
-    if "CUDA_VISIBLE_DEVICES" in os.environ and "PIPELINE_GPU_COUNT" not in os.environ:
-        return []
+    if _held or ("CUDA_VISIBLE_DEVICES" in os.environ and "PIPELINE_GPU_COUNT" not in os.environ):
+        return []  # this process (src.training.launch) or the scheduler already chose the devices
     total = gpu_count()
     if total == 0:
         return []

@@ -85,3 +85,33 @@ def test_jobs_share_a_device_when_asked(tmp_path, monkeypatch):
     assert seventh.stdout.readline().strip() in ("0", "1") and time.monotonic() - t0 > 1.0
     for j in jobs + [seventh]:
         j.wait()
+
+
+def test_launch_trains_data_parallel_on_the_devices_it_claims(tmp_path, monkeypatch):
+    """A rule asking for 2 GPUs: the launcher locks two devices, then runs the stage under accelerate."""
+    from src.devices import release_gpus
+    from src.training import launch
+    monkeypatch.setenv("PIPELINE_GPU_COUNT", "4")
+    monkeypatch.setenv("GPU_LOCK_DIR", str(tmp_path))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    calls = []
+    monkeypatch.setattr(launch.subprocess, "run", lambda cmd: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0))
+    try:
+        assert launch.main(["--gpus", "2", "src.training.sft", "--seed", "3"]) == 0
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "0,1"
+        cmd = calls[0]
+        assert cmd[1:3] == ["launch", "--multi_gpu"] and cmd[cmd.index("--num_processes") + 1] == "2"
+        assert cmd[-4:] == ["--module", "src.training.sft", "--seed", "3"]
+    finally:
+        release_gpus()
+    with pytest.raises(SystemExit):  # only training stages are launched this way
+        launch.main(["--gpus", "1", "src.evaluation.evaluate"])
+
+
+def test_launch_runs_a_one_device_stage_in_process(tmp_path):
+    """One device (or none): the stage runs in the launcher's process, its arguments passed through."""
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env.update(PIPELINE_GPU_COUNT="1", GPU_LOCK_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "src.training.launch", "--gpus", "1", "src.training.tokenizer", "--help"],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and "--data" in out.stdout, out.stderr
