@@ -58,6 +58,17 @@ def tasks_of(chain):
     return " ".join(slug_steps(chain)[-1].data)
 
 
+def sft_options(chain):
+    """Flags of an SFT stage: LoRA(...) trains an adapter; an SFT or LoRA stage after another stage
+    trains on RL's question set, so SFT, LoRA and RL from one base compare on the same questions."""
+    steps, options = slug_steps(chain), []
+    if steps[-1].method == "lora":
+        options.append("--lora")
+    if len(steps) > 1:
+        options.append(f"--rl-questions {CFG['training']['grpo']['questions']}")
+    return "".join(" " + o for o in options)  # each with its leading space: none, no double space
+
+
 # GPUs a training job trains on: more than one runs it data parallel (src/training/launch.py)
 LAUNCH_GPUS = {kind: CFG["resources"][kind]["gpus"] for kind in ("inject", "train")}
 

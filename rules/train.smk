@@ -36,10 +36,11 @@ rule train_sft:
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
     wildcard_constraints:
-        chain=r"([a-z]+-[a-z+]+__)*sft-[a-z+]+",
+        chain=r"([a-z]+-[a-z+]+__)*(sft|lora)-[a-z+]+",
     params:
         preset=PRESET,
         tasks=lambda w: tasks_of(w.chain),
+        options=lambda w: sft_options(w.chain),
         model=CFG["model"],
         sft=CFG["training"]["sft"],
     log:
@@ -54,7 +55,8 @@ rule train_sft:
     shell:
         f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.sft"
         " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
-        " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"
+        " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks}{params.options} --out {output}"
+        " > {log} 2>&1"
 
 
 rule train_grpo:

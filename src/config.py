@@ -14,7 +14,7 @@ import jsonschema
 import yaml
 
 SCHEMA = Path(__file__).with_name("params.schema.yaml")
-METHODS = {"SFT": "sft", "RL": "grpo"}  # paper notation -> trainer
+METHODS = {"SFT": "sft", "LoRA": "lora", "RL": "grpo"}  # paper notation -> trainer; LoRA: SFT of an adapter
 DATASETS = {"Mem": "mem", "Ctx": "ctx", "Comp": "comp"}
 
 
@@ -24,7 +24,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Step:
-    method: str  # "sft" | "grpo"
+    method: str  # "sft" | "lora" | "grpo"
     data: tuple[str, ...]  # ("mem", "ctx")
 
     @property

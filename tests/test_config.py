@@ -62,6 +62,21 @@ def test_recipes_in_paper_notation():
     assert [(s.method, s.data) for s in steps] == [("sft", ("mem", "ctx")), ("grpo", ("comp",))]
     assert chain_slug(steps) == "sft-mem+ctx__grpo-comp"
     assert slug_steps("sft-mem+ctx__grpo-comp") == steps
+    lora = parse_recipe("SFT(Mem+Ctx)->LoRA(Comp)")  # LoRA: an SFT stage that trains an adapter
+    assert chain_slug(lora) == "sft-mem+ctx__lora-comp"
+
+
+def test_paper_preset_compares_sft_lora_and_rl_on_the_same_questions(tmp_path):
+    """After SFT(Mem+Ctx), the SFT(Comp) and LoRA(Comp) stages get RL's question count; a first-stage
+    SFT does not."""
+    from .conftest import run
+    out = run(["snakemake", "-n", "-p", "--config", "preset=paper"], ROOT).stdout
+    cmds = {line.split("--out ")[1].split()[0].rsplit("/", 1)[1]: line
+            for line in out.splitlines() if "src.training.sft" in line}
+    n = load_params(ROOT / "params.yaml", "paper")["training"]["grpo"]["questions"]
+    assert f"--tasks comp --rl-questions {n} --out" in cmds["sft-mem+ctx__sft-comp"]
+    assert f"--tasks comp --lora --rl-questions {n} --out" in cmds["sft-mem+ctx__lora-comp"]
+    assert "--rl-questions" not in cmds["sft-comp"] and "--lora" not in cmds["sft-comp"]
 
 
 def test_shared_prefixes_are_trained_once():

@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,6 +116,7 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
     work = copy_workflow(tmp_path / "dvc")
     run([sys.executable, "-m", "src.export_dvc", "--preset", "smoke"], work)
     run(["dvc", "init", "--no-scm", "-q"], work)
+    shutil.copy(ROOT / ".dvc/config", work / ".dvc/config")  # the repository's cache settings
     run(["dvc", "repro", "-q"], work, timeout=1200)
     ours, theirs = work / "results/smoke", snakemake_run["work"] / "results/smoke"
     for name in ("facts.jsonl", "qa_comp.jsonl", "biographies.jsonl"):
@@ -125,6 +127,22 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
     assert "SFT(Comp)->RL(Comp)" in shown and "zero_shot" in shown
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], work)
     assert (tmp_path / "plots" / "index.html").exists()
+    # storage: a checkpoint is a link to its one copy in the cache; no intermediate checkpoints
+    weights = sorted((ours / "models").rglob("model.safetensors"))
+    assert weights and all(w.stat().st_nlink == 2 for w in weights)
+    assert not list(ours.rglob("checkpoint-*")) and not list(ours.rglob("*.trainer"))
+    # a local remote: push, lose the results and the cache, pull; the same metrics, nothing to rerun
+    expected = (ours / "metrics.csv").read_text()
+    run(["dvc", "remote", "add", "-d", "local", str(tmp_path / "remote")], work)
+    run(["dvc", "push", "-q"], work)
+    shutil.rmtree(work / "results")
+    shutil.rmtree(work / ".dvc/cache")
+    run(["dvc", "pull", "-q"], work)
+    assert (ours / "metrics.csv").read_text() == expected
+    assert "up to date" in run(["dvc", "status"], work).stdout.lower()
+    run(["snakemake", "--touch", "--cores", "1", *SMOKE], work)  # pulled files get fresh, unordered mtimes
+    plan = run(["snakemake", "-n", *SMOKE], work)
+    assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-2000:]
     # one param changed: only the stages that use it are out of date
     raw = yaml.safe_load((work / "params.yaml").read_text())
     raw["evaluation"]["passk"]["temperature"] = 0.7

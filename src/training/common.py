@@ -86,10 +86,11 @@ def load_model(path: Path) -> torch.nn.Module:
     return AutoModelForCausalLM.from_pretrained(path, dtype="auto")
 
 
-def peft_config(cfg: dict):
-    """A LoRA config when `model.lora.enabled`, else None (full fine-tuning)."""
+def peft_config(cfg: dict, force: bool = False):
+    """A LoRA config when `model.lora.enabled` (every stage) or `force` (a LoRA(...) stage), else None
+    (full fine-tuning)."""
     lora = cfg["model"]["lora"]
-    if not lora["enabled"]:
+    if not (lora["enabled"] or force):
         return None
     from peft import LoraConfig
     return LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],

@@ -1,7 +1,9 @@
 """Entry point: supervised fine-tuning on question sets (TRL SFTTrainer, loss on the completion only).
 
 --model is the model to start from, --tasks the training data (e.g. mem ctx): the train split of
-each task's QA file, shuffled together. Prompt: context (if any) + question; completion: the
+each task's QA file, shuffled together. --rl-questions N trains instead on the N questions RL would
+(SFT(Mem+Ctx)->SFT(Comp) against ->RL(Comp) on the same questions), --lora trains a LoRA adapter
+(the LoRA(...) stage), merged into the saved model. Prompt: context (if any) + question; completion: the
 chain of thought ending in 'So, the answer is: X'.
 """
 from __future__ import annotations
@@ -37,12 +39,18 @@ def qa_dataset(data: Path, tasks: list[str], atomic_holdout: float, part: str = 
 
 
 def main() -> None:
-    args = stage_args(__doc__, from_model=True).parse_args()
+    ap = stage_args(__doc__, from_model=True)
+    ap.add_argument("--rl-questions", type=int, default=None, help="train on the first N of RL's questions")
+    ap.add_argument("--lora", action="store_true", help="train a LoRA adapter (model.lora's r, alpha, dropout)")
+    args = ap.parse_args()
     setup(args.seed)
     cfg = load_params(args.params, args.preset)
     t = cfg["training"]["sft"]
     tokenizer = load_tokenizer(args.tokenizer)
-    rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "sft")
+    if args.rl_questions is None:
+        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "sft")
+    else:  # the same questions src/training/grpo.py takes
+        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "rl")[: args.rl_questions]
     data = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
     log.info("SFT on %s: %d questions", "+".join(args.tasks), len(data))
     config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
@@ -53,7 +61,7 @@ def main() -> None:
                        train_sampling_strategy="group_by_length",
                        warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out))
     trainer = SFTTrainer(model=load_model(args.model), args=config, train_dataset=data,
-                         processing_class=tokenizer, peft_config=peft_config(cfg))
+                         processing_class=tokenizer, peft_config=peft_config(cfg, force=args.lora))
     train_and_save(trainer, tokenizer, args.out)
 
 
