@@ -26,7 +26,8 @@ RESULTS = f"results/{PRESET}"
 SEEDS = CFG["seeds"]
 ENV = "../envs/pipeline.yaml"
 
-CHAIN = r"[a-z]+-[a-z+]+(__[a-z]+-[a-z+]+)*"  # a model folder named after its stage chain
+STAGE = r"[a-z]+-[a-z+]+(@\d+)?"  # e.g. sft-mem+ctx, sft-mem+ctx@30 (30% of the questions), grpo-comp
+CHAIN = rf"{STAGE}(__{STAGE})*"  # a model folder named after its stage chain
 BASE = "inject"  # the knowledge-injected base model, one for all seeds (the paper's one pretrained model)
 # Models are named relative to models/: the base, or seed<N>/<chain> for every recipe and its prefixes.
 EVALUATED = [BASE] + [f"seed{s}/{c}" for s in SEEDS for c in model_chains(CFG)]
@@ -64,6 +65,8 @@ def sft_options(chain):
     steps, options = slug_steps(chain), []
     if steps[-1].method == "lora":
         options.append("--lora")
+    if steps[-1].share != 100:
+        options.append(f"--share {steps[-1].share / 100}")
     if len(steps) > 1:
         options.append(f"--rl-questions {CFG['training']['grpo']['questions']}")
     return "".join(" " + o for o in options)  # each with its leading space: none, no double space

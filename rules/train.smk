@@ -36,7 +36,7 @@ rule train_sft:
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
     wildcard_constraints:
-        chain=r"([a-z]+-[a-z+]+__)*(sft|lora)-[a-z+]+",
+        chain=rf"({STAGE}__)*(sft|lora)-[a-z+]+(@\d+)?",
     params:
         preset=PRESET,
         tasks=lambda w: tasks_of(w.chain),
@@ -67,7 +67,7 @@ rule train_grpo:
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
     wildcard_constraints:
-        chain=r"([a-z]+-[a-z+]+__)*grpo-[a-z+]+",
+        chain=rf"({STAGE}__)*grpo-[a-z+]+",
     params:
         preset=PRESET,
         tasks=lambda w: tasks_of(w.chain),

@@ -26,28 +26,34 @@ class ConfigError(ValueError):
 class Step:
     method: str  # "sft" | "lora" | "grpo"
     data: tuple[str, ...]  # ("mem", "ctx")
+    share: int = 100  # percent of the stage's training questions it uses: SFT(Mem+Ctx@30%)
 
     @property
     def slug(self) -> str:
-        return f"{self.method}-{'+'.join(self.data)}"
+        return f"{self.method}-{'+'.join(self.data)}" + (f"@{self.share}" if self.share != 100 else "")
 
 
 def parse_recipe(label: str) -> list[Step]:
-    """'SFT(Mem+Ctx)->RL(Comp)' -> [Step('sft', ('mem', 'ctx')), Step('grpo', ('comp',))]."""
+    """'SFT(Mem+Ctx@30%)->RL(Comp)' -> [Step('sft', ('mem', 'ctx'), 30), Step('grpo', ('comp',))]."""
     steps = []
     for part in label.split("->"):
-        m = re.fullmatch(r"\s*(\w+)\(([^()]*)\)\s*", part)
+        m = re.fullmatch(r"\s*(\w+)\(([^()@]*)(?:@\s*(\d+)\s*%)?\)\s*", part)
         if not m:
             raise ConfigError(f"recipe {label!r}: cannot read {part!r}; write stages as "
-                              f"METHOD(Data+Data) joined by '->', e.g. 'SFT(Mem+Ctx)->RL(Comp)'")
+                              f"METHOD(Data+Data) joined by '->', e.g. 'SFT(Mem+Ctx)->RL(Comp)', "
+                              f"optionally with a share of the questions: 'SFT(Mem+Ctx@30%)'")
         method, data = m.group(1), [d.strip() for d in m.group(2).split("+")]
+        share = int(m.group(3)) if m.group(3) else 100
         if method not in METHODS:
             raise ConfigError(f"recipe {label!r}: unknown method {method!r}; use one of {sorted(METHODS)}")
         bad = [d for d in data if d not in DATASETS]
         if bad or len(set(data)) != len(data):
             raise ConfigError(f"recipe {label!r}: bad training data {bad or data}; "
                               f"use distinct names from {sorted(DATASETS)}")
-        steps.append(Step(METHODS[method], tuple(DATASETS[d] for d in data)))
+        if not 1 <= share <= 100 or (share != 100 and METHODS[method] == "grpo"):
+            raise ConfigError(f"recipe {label!r}: a share must be 1% to 100% and belongs to an SFT or LoRA "
+                              f"stage (RL always takes training.grpo.questions)")
+        steps.append(Step(METHODS[method], tuple(DATASETS[d] for d in data), share))
     return steps
 
 
@@ -60,15 +66,17 @@ def slug_steps(slug: str) -> list[Step]:
     steps = []
     for part in slug.split("__"):
         method, data = part.split("-", 1)
-        steps.append(Step(method, tuple(data.split("+"))))
+        data, _, share = data.partition("@")
+        steps.append(Step(method, tuple(data.split("+")), int(share or 100)))
     return steps
 
 
 def chain_label(slug: str) -> str:
-    """'sft-mem+ctx__grpo-comp' -> 'SFT(Mem+Ctx)->RL(Comp)', the paper's notation."""
+    """'sft-mem+ctx@30__grpo-comp' -> 'SFT(Mem+Ctx@30%)->RL(Comp)', the paper's notation."""
     method = {v: k for k, v in METHODS.items()}
     data = {v: k for k, v in DATASETS.items()}
-    return "->".join(f"{method[s.method]}({'+'.join(data[d] for d in s.data)})" for s in slug_steps(slug))
+    return "->".join(f"{method[s.method]}({'+'.join(data[d] for d in s.data)}"
+                     f"{f'@{s.share}%' if s.share != 100 else ''})" for s in slug_steps(slug))
 
 
 def rl_pairs(cfg: dict) -> list[tuple[str, str]]:

@@ -66,6 +66,22 @@ def test_recipes_in_paper_notation():
     assert chain_slug(lora) == "sft-mem+ctx__lora-comp"
 
 
+def test_a_share_of_the_atomic_data_before_rl(smoke_data):
+    """SFT(Mem+Ctx@30%): the data-proportion sweep; the share is taken from each task, not the mix."""
+    from src.config import chain_label
+    from src.training.sft import qa_dataset
+    steps = parse_recipe("SFT(Mem+Ctx@30%)->RL(Comp)")
+    assert steps[0].share == 30 and chain_slug(steps) == "sft-mem+ctx@30__grpo-comp"
+    assert chain_label(chain_slug(steps)) == "SFT(Mem+Ctx@30%)->RL(Comp)"
+    for bad in ("RL(Comp@30%)", "SFT(Mem@0%)", "SFT(Mem@130%)"):
+        with pytest.raises(ConfigError, match="a share must be 1% to 100%"):
+            parse_recipe(bad)
+    full, part = (qa_dataset(smoke_data, ["mem", "ctx"], 0.2, "sft", share) for share in (1.0, 0.3))
+    for task in ("mem", "ctx"):
+        n_full = sum(r["task"] == task for r in full)
+        assert [r for r in part if r["task"] == task] == [r for r in full if r["task"] == task][: round(n_full * 0.3)]
+
+
 def test_paper_preset_compares_sft_lora_and_rl_on_the_same_questions(tmp_path):
     """After SFT(Mem+Ctx), the SFT(Comp) and LoRA(Comp) stages get RL's question count; a first-stage
     SFT does not."""

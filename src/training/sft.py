@@ -3,7 +3,8 @@
 --model is the model to start from, --tasks the training data (e.g. mem ctx): the train split of
 each task's QA file, shuffled together. --rl-questions N trains instead on the N questions RL would
 (SFT(Mem+Ctx)->SFT(Comp) against ->RL(Comp) on the same questions), --lora trains a LoRA adapter
-(the LoRA(...) stage), merged into the saved model. Prompt: context (if any) + question; completion: the
+(the LoRA(...) stage), merged into the saved model; --share 0.3 keeps the first 30% of the questions
+(SFT(Mem+Ctx@30%)). Prompt: context (if any) + question; completion: the
 chain of thought ending in 'So, the answer is: X'.
 """
 from __future__ import annotations
@@ -25,32 +26,37 @@ log = logging.getLogger(__name__)
 ATOMIC = ("mem", "ctx")
 
 
-def qa_dataset(data: Path, tasks: list[str], atomic_holdout: float, part: str = "sft") -> list[dict]:
+def qa_dataset(data: Path, tasks: list[str], atomic_holdout: float, part: str = "sft",
+               share: float = 1.0) -> list[dict]:
     """Training questions of `tasks`. The atomic (Mem, Ctx) ones are cut in two, as in the paper's
-    SFT(Mem+Ctx)->RL(Mem+Ctx): SFT ('sft') sees the first 1 - atomic_holdout of them, RL ('rl') the rest."""
+    SFT(Mem+Ctx)->RL(Mem+Ctx): SFT ('sft') sees the first 1 - atomic_holdout of them, RL ('rl') the rest.
+    `share` keeps the first part of each task's questions (the data-proportion sweep)."""
     rows = []
     for task in tasks:
         train = [r for r in read_jsonl(data / f"qa_{task}.jsonl") if r["split"] == "train"]
         if task in ATOMIC:
             cut = round(len(train) * (1 - atomic_holdout))
             train = train[:cut] if part == "sft" else train[cut:]
-        rows += train
+        rows += train[: round(len(train) * share)]
     return rows
 
 
 def main() -> None:
     ap = stage_args(__doc__, from_model=True)
     ap.add_argument("--rl-questions", type=int, default=None, help="train on the first N of RL's questions")
+    ap.add_argument("--share", type=float, default=1.0, help="train on this first share of the questions")
     ap.add_argument("--lora", action="store_true", help="train a LoRA adapter (model.lora's r, alpha, dropout)")
     args = ap.parse_args()
     setup(args.seed)
     cfg = load_params(args.params, args.preset)
     t = cfg["training"]["sft"]
     tokenizer = load_tokenizer(args.tokenizer)
-    if args.rl_questions is None:
-        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "sft")
+    if not 0 < args.share <= 1:
+        ap.error(f"--share must be in (0, 1], not {args.share}")
+    if args.rl_questions is None:  # SFT(Mem+Ctx@30%): the first 30% of each task's questions
+        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "sft", args.share)
     else:  # the same questions src/training/grpo.py takes
-        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "rl")[: args.rl_questions]
+        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "rl", args.share)[: args.rl_questions]
     data = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
     log.info("SFT on %s: %d questions", "+".join(args.tasks), len(data))
     config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
