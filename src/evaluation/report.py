@@ -26,7 +26,7 @@ from .errors import localise  # noqa: E402
 from .paper_numbers import PAPER_COMP, PAPER_ERRORS  # noqa: E402
 from .stats import mean_ci, paired_diff_ci, pass_at_k  # noqa: E402
 from .tables import LEVEL_NAMES, accuracies, cell_text, read_csv  # noqa: E402
-from .timing import summarise  # noqa: E402
+from .timing import summarise, wall_span  # noqa: E402
 
 log = logging.getLogger(__name__)
 ATOMIC, COMP = "SFT(Mem+Ctx)", "SFT(Comp)"
@@ -47,6 +47,10 @@ def gain(rows, base: str, rl: str, level: str) -> tuple[float, float] | None:
     a, b = comp(rows, rl, level), comp(rows, base, level)
     seeds = sorted(set(a) & set(b))
     return paired_diff_ci([a[s] for s in seeds], [b[s] for s in seeds]) if seeds else None
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
 
 
 def verdicts(rows: list[dict]) -> list[dict]:
@@ -283,13 +287,15 @@ def build(cfg: dict, results: Path) -> str:
     L += ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
 
     total = sum(r["seconds"] for r in speed)
+    wall = wall_span(results / "benchmarks") if (results / "benchmarks").exists() else None
     rss = max((r["peak_rss_mib"] for r in speed), default=0)
     inject = next((r for r in speed if r["job"] == "inject"), None)
     L += ["## Speed", "",
           f"Measured matmul peak of this machine ({peak['device']}, {peak['threads']} threads): "
           f"{peak['fp32_gflops']:.0f} GFLOP/s fp32, {peak['bf16_gflops']:.0f} GFLOP/s bf16.",
-          f"Sum of job times: {total:.0f} s ({total / 60:.1f} min; the wall time when jobs run one after another), "
-          f"largest peak RSS of a job: {rss / 1024:.2f} GiB (Snakemake's `benchmark:` files; absent under `dvc repro`).", ""]
+          f"Wall time of the study: {_minutes(wall)} (first job's start to last job's end); sum of job times: "
+          f"{total:.0f} s ({total / 60:.1f} min; jobs run side by side as `--cores` allows); largest peak RSS of a "
+          f"job: {rss / 1024:.2f} GiB (Snakemake's `benchmark:` files; absent under `dvc repro`).", ""]
     if inject:
         L.append(f"Knowledge injection: {inject['tokens_per_s']} tokens/s, {inject['model_gflops']} model GFLOP/s "
                  f"= {100 * inject['model_gflops'] / peak['fp32_gflops']:.0f}% of the fp32 peak "

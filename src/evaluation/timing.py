@@ -17,3 +17,15 @@ def summarise(bench_dir: Path) -> list[tuple[str, float, float]]:
         name = tsv.relative_to(bench_dir).with_suffix("").as_posix()
         rows.append((name, float(rec["s"]), float(rec["max_rss"]) if rec["max_rss"] != "NA" else 0.0))
     return rows
+
+
+def wall_span(bench_dir: Path) -> float | None:
+    """Seconds from the first job's start to the last job's end. Snakemake writes a benchmark file when
+    its job ends, so a job started at (file time - its seconds). Meaningful for a study run in one go."""
+    spans = []
+    for tsv in bench_dir.rglob("*.tsv"):
+        with open(tsv) as f:
+            seconds = float(next(csv.DictReader(f, delimiter="\t"))["s"])
+        end = tsv.stat().st_mtime
+        spans.append((end - seconds, end))
+    return max(e for _, e in spans) - min(s for s, _ in spans) if spans else None

@@ -62,9 +62,9 @@ def main() -> None:
     config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
                        per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
                        completion_only_loss=True, packing=False, lr_scheduler_type="cosine",
-                       # batches of similar length: Ctx prompts carry a paragraph, Mem ones do not, so
-                       # random batches are mostly padding; grouping doubles tokens/s on the CPU
-                       train_sampling_strategy="group_by_length",
+                       # random batches, not train_sampling_strategy="group_by_length": grouping doubled
+                       # tokens/s alone but made batches single-task (Mem prompts are short, Ctx long) and
+                       # cut SFT(Mem+Ctx)'s Mem I.I.D. from 38.7% to 15.6% over 3 seeds (default study)
                        warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out))
     trainer = SFTTrainer(model=load_model(args.model), args=config, train_dataset=data,
                          processing_class=tokenizer, peft_config=peft_config(cfg, force=args.lora))
