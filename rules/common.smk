@@ -69,7 +69,7 @@ def sft_options(chain):
         options.append(f"--share {steps[-1].share / 100}")
     if len(steps) > 1:
         options.append(f"--rl-questions {CFG['training']['grpo']['questions']}")
-    return "".join(" " + o for o in options)  # each with its leading space: none, no double space
+    return "".join(f" {o}" for o in options)  # each with its leading space: none, no double space
 
 
 # GPUs a training job trains on: more than one runs it data parallel (src/training/launch.py)
