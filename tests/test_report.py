@@ -67,3 +67,18 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     assert "training.sft.epochs=" in done["changes"]
     assert all(r["status"].startswith("not run yet") for r in rows if r["preset"] != first)
     assert "| " + first + " |" in to_markdown(rows)
+
+
+def test_wall_time_spans_first_start_to_last_end(tmp_path):
+    """Two jobs: one ran 100 s ending at t=1000, the other 50 s ending at t=1200: the study took 300 s."""
+    import os
+    from src.evaluation.timing import summarise, wall_span
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for name, seconds, end in (("a", 100, 1000), ("seed0/b", 50, 1200)):
+        f = tmp_path / f"{name}.tsv"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(header + f"{seconds}\t0:00:00\t12.5\t0\t0\t0\t0\t0\t0\t0\n")
+        os.utime(f, (end, end))
+    assert wall_span(tmp_path) == 300
+    assert summarise(tmp_path) == [("a", 100.0, 12.5), ("seed0/b", 50.0, 12.5)]
+    assert wall_span(tmp_path / "none") is None
