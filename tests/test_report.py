@@ -3,7 +3,7 @@ import csv
 
 import yaml
 
-from src.evaluation.report import verdicts
+from src.evaluation.report import other_experiments, share_recipes, verdicts
 from src.evaluation.sweep import sweep_rows, to_markdown
 
 from .conftest import ROOT
@@ -48,6 +48,31 @@ def test_claim_4_needs_similar_bases_that_respond_differently():
              "SFT(Comp)->RL(Comp)": {"iid": [31, 36, 41], "composition": [26, 31, 29], "zero_shot": [21, 25, 23]}}
     v = {x["claim"].split(".")[0]: x["verdict"] for x in verdicts(rows_for(table))}
     assert v["4"] == "reproduced"
+
+
+def test_data_share_and_same_questions_sections(tmp_path):
+    recipes = ["SFT(Mem+Ctx)", "SFT(Mem+Ctx)->SFT(Comp)", "SFT(Mem+Ctx)->LoRA(Comp)", "SFT(Mem+Ctx)->RL(Comp)",
+               "SFT(Mem+Ctx @ 30%)->RL(Comp)", "SFT(Mem+Ctx@10%)->RL(Comp)", "SFT(Comp)->RL(Comp)"]
+    assert share_recipes(recipes) == {10: ("SFT(Mem+Ctx@10%)", "SFT(Mem+Ctx@10%)->RL(Comp)"),
+                                      30: ("SFT(Mem+Ctx@30%)", "SFT(Mem+Ctx@30%)->RL(Comp)"),
+                                      100: ("SFT(Mem+Ctx)", "SFT(Mem+Ctx)->RL(Comp)")}
+    assert share_recipes(["SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"]) == {}  # one share: no section
+    table = {"SFT(Mem+Ctx)": {lv: [20, 22] for lv in LEVELS},
+             "SFT(Mem+Ctx)->RL(Comp)": {lv: [50, 54] for lv in LEVELS},
+             "SFT(Mem+Ctx)->SFT(Comp)": {lv: [60, 60] for lv in LEVELS},
+             "SFT(Mem+Ctx)->LoRA(Comp)": {lv: [40, 40] for lv in LEVELS},
+             "SFT(Mem+Ctx@10%)": {lv: [5, 5] for lv in LEVELS},
+             "SFT(Mem+Ctx@10%)->RL(Comp)": {lv: [6, 8] for lv in LEVELS},
+             "SFT(Mem+Ctx@30%)": {lv: [10, 10] for lv in LEVELS}}  # its RL model is missing: shown as '-'
+    cfg = {"recipes": recipes, "training": {"grpo": {"questions": 128}}}
+    text = "\n".join(other_experiments(rows_for(table), cfg, tmp_path))
+    assert "| SFT(Mem+Ctx)->LoRA(Comp) | 40.0 ± 0.0 | 40.0 ± 0.0 | 40.0 ± 0.0 |" in text
+    assert "128 Comp questions" in text
+    assert "| 10% | 5.0 ± 0.0 -> 7.0 ± 12.7 |" in text and text.count("| 10% |") == 1
+    assert "| +2.0 ± 12.7 |" in text  # paired gain 1 and 3: mean 2, t(1 df) x sd / sqrt 2 = 12.7
+    assert "| 30% | 10.0 ± 0.0 -> - |" in text and "| 100% | 21.0 ± 12.7 -> 52.0 ± 25.4 |" in text
+    assert (tmp_path / "figures" / "data_share.png").stat().st_size > 0
+    assert other_experiments(rows_for(table), {**cfg, "recipes": ["SFT(Mem+Ctx)->RL(Comp)"]}, tmp_path) == []
 
 
 def test_sweep_lists_run_and_unrun_presets(tmp_path):

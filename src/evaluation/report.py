@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
-from ..config import chain_label, load_params, rl_pairs  # noqa: E402
+from ..config import Step, chain_label, chain_slug, load_params, parse_recipe, rl_pairs  # noqa: E402
 from ..data.questions import LEVELS  # noqa: E402
 from ..io import atomic_write_text, csv_text, read_jsonl  # noqa: E402
 from .errors import localise  # noqa: E402
@@ -216,6 +216,80 @@ def speed_rows(results: Path) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------- the paper's other experiments
+ATOMIC_STEP = Step("sft", ("mem", "ctx"))
+
+
+def _label(steps: list[Step]) -> str:
+    return chain_label(chain_slug(steps))  # the label metrics.csv uses, however the recipe was spelled
+
+
+def same_questions_recipes(recipes: list[str]) -> list[str]:
+    """SFT, LoRA or RL on Comp from SFT(Mem+Ctx): the paper's comparison on the same 12.8k questions."""
+    out = []
+    for r in recipes:
+        steps = parse_recipe(r)
+        if len(steps) == 2 and steps[0] == ATOMIC_STEP and steps[1].data == ("comp",):
+            out.append(_label(steps))
+    return out
+
+
+def share_recipes(recipes: list[str]) -> dict[int, tuple[str, str]]:
+    """{percent of the atomic data: (SFT base, recipe)} for SFT(Mem+Ctx@N%)->RL(Comp), 100% included;
+    empty unless at least two shares are declared."""
+    out = {}
+    for r in recipes:
+        steps = parse_recipe(r)
+        if (len(steps) == 2 and steps[0].method == "sft" and steps[0].data == ATOMIC_STEP.data
+                and steps[1] == Step("grpo", ("comp",))):
+            out[steps[0].share] = (_label(steps[:1]), _label(steps))
+    return dict(sorted(out.items())) if len(out) > 1 else {}
+
+
+def share_figure(rows: list[dict], shares: dict[int, tuple[str, str]], out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for lv, colour in zip(LEVELS, ("C0", "C1", "C2")):
+        for side, style, name in ((0, "--", "SFT base"), (1, "-", "after RL(Comp)")):
+            values = [list(comp(rows, pair[side], lv).values()) for pair in shares.values()]
+            ys = [mean_ci(v)[0] if v else float("nan") for v in values]
+            ax.plot(list(shares), ys, style, color=colour, marker="o", label=f"{LEVEL_NAMES[lv]}, {name}")
+    ax.set_xlabel("share of the atomic (Mem+Ctx) SFT data (%)")
+    ax.set_ylabel("Comp exact match (%)")
+    ax.set_title("Atomic data before RL")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+def other_experiments(rows: list[dict], cfg: dict, results: Path) -> list[str]:
+    """Sections for the paper's other experiments, where the preset declares their recipes."""
+    L = []
+    head = ["| recipe | " + " | ".join(LEVEL_NAMES[lv] for lv in LEVELS) + " |", "|---|" + "---:|" * len(LEVELS)]
+    same = same_questions_recipes(cfg["recipes"])
+    if len(same) > 1:
+        L += ["## SFT, LoRA and RL on the same Comp questions, from SFT(Mem+Ctx)", "",
+              f"Each second stage trains on the {cfg['training']['grpo']['questions']} Comp questions of RL "
+              "(`training.grpo.questions`). Comp exact match (%), mean ± 95% CI over seeds:", ""] + head
+        for r in [ATOMIC] + same:
+            L.append(f"| {r} | " + " | ".join(cell_text(list(comp(rows, r, lv).values())) for lv in LEVELS) + " |")
+        L.append("")
+    shares = share_recipes(cfg["recipes"])
+    if shares:
+        share_figure(rows, shares, results / "figures" / "data_share.png")
+        L += ["## Share of the atomic data before RL", "", "![data share](figures/data_share.png)", "",
+              "SFT(Mem+Ctx@N%) trains on the first N% of each atomic task's questions, then RL(Comp). "
+              "Comp exact match (%) of the SFT base and after RL, and RL's Zero-shot gain (paired over seeds):", "",
+              "| share | " + " | ".join(f"{LEVEL_NAMES[lv]} base -> RL" for lv in LEVELS) + " | Zero-shot gain |",
+              "|---:|" + "---|" * len(LEVELS) + "---:|"]
+        for pct, (base, r) in shares.items():
+            cells = [f"{cell_text(list(comp(rows, base, lv).values()))} -> {cell_text(list(comp(rows, r, lv).values()))}"
+                     for lv in LEVELS]
+            g = gain(rows, base, r, "zero_shot")
+            L.append(f"| {pct}% | " + " | ".join(cells) + f" | {'-' if g is None else f'{g[0]:+.1f}' + ('' if g[1] != g[1] else f' ± {g[1]:.1f}')} |")
+        L.append("")
+    return L
+
+
 # ---------------------------------------------------------------- the report
 def build(cfg: dict, results: Path) -> str:
     rows = read_csv(results / "metrics.csv")
@@ -285,6 +359,7 @@ def build(cfg: dict, results: Path) -> str:
                  f"{_fmt(avg('mean_position_before'))} -> {_fmt(avg('mean_position_after'))} | "
                  f"{f'{pp[0]} -> {pp[1]}' if pp else '-'} |")
     L += ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
+    L += other_experiments(rows, cfg, results)
 
     total = sum(r["seconds"] for r in speed)
     wall = wall_span(results / "benchmarks") if (results / "benchmarks").exists() else None
