@@ -282,10 +282,11 @@ def other_experiments(rows: list[dict], cfg: dict, results: Path) -> list[str]:
               "| share | " + " | ".join(f"{LEVEL_NAMES[lv]} base -> RL" for lv in LEVELS) + " | Zero-shot gain |",
               "|---:|" + "---|" * len(LEVELS) + "---:|"]
         for pct, (base, r) in shares.items():
-            cells = [f"{cell_text(list(comp(rows, base, lv).values()))} -> {cell_text(list(comp(rows, r, lv).values()))}"
-                     for lv in LEVELS]
+            cell = lambda model, lv: cell_text(list(comp(rows, model, lv).values()))  # noqa: E731
             g = gain(rows, base, r, "zero_shot")
-            L.append(f"| {pct}% | " + " | ".join(cells) + f" | {'-' if g is None else f'{g[0]:+.1f}' + ('' if g[1] != g[1] else f' ± {g[1]:.1f}')} |")
+            g_text = "-" if g is None else f"{g[0]:+.1f}" + ("" if g[1] != g[1] else f" ± {g[1]:.1f}")  # nan: 1 seed
+            L.append(f"| {pct}% | " + " | ".join(f"{cell(base, lv)} -> {cell(r, lv)}" for lv in LEVELS)
+                     + f" | {g_text} |")
         L.append("")
     return L
 
