@@ -90,6 +90,7 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     done = next(r for r in rows if r["preset"] == first)
     assert done["claim 1"] == "reproduced" and done["status"] == "seeds 3"
     assert "training.sft.epochs=" in done["changes"]
+    assert not any(k in done["changes"] for k in ("recipes=", "seeds=", "resources"))  # not knobs of the study
     assert all(r["status"].startswith("not run yet") for r in rows if r["preset"] != first)
     assert "| " + first + " |" in to_markdown(rows)
 

@@ -20,9 +20,15 @@ from .stats import mean_ci
 from .tables import accuracies, read_csv
 
 
+# not knobs of the study: which recipes and seeds it trains (the status column counts seeds) and scheduling
+NOT_KNOBS = {"recipes", "seeds", "resources"}
+
+
 def flatten(overlay: dict, prefix: str = "") -> list[str]:
     out = []
     for k, v in overlay.items():
+        if not prefix and k in NOT_KNOBS:
+            continue
         if isinstance(v, dict):
             out += flatten(v, f"{prefix}{k}.")
         else:
