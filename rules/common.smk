@@ -6,7 +6,7 @@ import sys
 import yaml
 
 sys.path.insert(0, workflow.basedir)
-from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, slug_steps
+from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, share_recipes, slug_steps
 
 
 def _load():
@@ -36,6 +36,8 @@ DECODING = {k: CFG["evaluation"][k] for k in ("batch_size", "max_new_tokens")}
 # pass@k and error localisation compare every RL model with the model it started from (first seed).
 PASSK_SEEDS = SEEDS[: CFG["evaluation"]["passk"]["seeds"]]
 PASSK_MODELS = sorted({f"seed{s}/{m}" for s in PASSK_SEEDS for pair in rl_pairs(CFG) for m in pair})
+# the report's data-share figure, where the recipes include SFT(Mem+Ctx@N%)->RL(Comp) (the paper preset)
+SHARE_FIGURE = {"share_png": f"{RESULTS}/figures/data_share.png"} if share_recipes(CFG["recipes"]) else {}
 
 
 wildcard_constraints:

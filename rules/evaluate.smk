@@ -126,6 +126,7 @@ rule report:
         speed_csv=f"{RESULTS}/speed.csv",
         passk_png=f"{RESULTS}/figures/passk.png",
         comp_png=f"{RESULTS}/figures/comp_levels.png",
+        **SHARE_FIGURE,
     params:
         preset=PRESET,
         recipes=CFG["recipes"],

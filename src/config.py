@@ -165,3 +165,33 @@ def model_chains(cfg: dict) -> list[str]:
 
 def results_dir(cfg: dict) -> Path:
     return Path("results") / cfg["preset"]
+
+
+# ---- the paper's other experiments: which recipes belong to them (src/evaluation/report.py)
+ATOMIC_SFT = Step("sft", ("mem", "ctx"))
+
+
+def _label(steps: list[Step]) -> str:
+    return chain_label(chain_slug(steps))  # the label metrics.csv uses, however the recipe was spelled
+
+
+def same_questions_recipes(recipes: list[str]) -> list[str]:
+    """SFT, LoRA or RL on Comp from SFT(Mem+Ctx): the paper's comparison on the same 12.8k questions."""
+    out = []
+    for r in recipes:
+        steps = parse_recipe(r)
+        if len(steps) == 2 and steps[0] == ATOMIC_SFT and steps[1].data == ("comp",):
+            out.append(_label(steps))
+    return out
+
+
+def share_recipes(recipes: list[str]) -> dict[int, tuple[str, str]]:
+    """{percent of the atomic data: (SFT base, recipe)} for SFT(Mem+Ctx@N%)->RL(Comp), 100% included;
+    empty unless at least two shares are declared."""
+    out = {}
+    for r in recipes:
+        steps = parse_recipe(r)
+        if (len(steps) == 2 and steps[0].method == "sft" and steps[0].data == ATOMIC_SFT.data
+                and steps[1] == Step("grpo", ("comp",))):
+            out[steps[0].share] = (_label(steps[:1]), _label(steps))
+    return dict(sorted(out.items())) if len(out) > 1 else {}

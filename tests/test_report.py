@@ -3,7 +3,8 @@ import csv
 
 import yaml
 
-from src.evaluation.report import other_experiments, share_recipes, verdicts
+from src.config import share_recipes
+from src.evaluation.report import other_experiments, verdicts
 from src.evaluation.sweep import sweep_rows, to_markdown
 
 from .conftest import ROOT

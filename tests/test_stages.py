@@ -39,3 +39,22 @@ def test_a_lora_stage_trains_on_rls_questions_and_saves_a_merged_model(smoke_dat
     assert base.keys() == tuned.keys()  # no lora_A / lora_B left: the adapter is merged into the weights
     changed = [k for k in base if not torch.equal(base[k], tuned[k])]
     assert changed and all("proj" in k for k in changed)  # LoRA touches the linear layers only
+
+
+def test_throughput_counts_grpo_steps_with_a_learning_signal():
+    """frac_reward_zero_std = 1 means every group had equal rewards: zero advantages, nothing learned."""
+    from types import SimpleNamespace
+
+    from src.training.common import throughput
+    logs = [{"num_tokens": "100", "reward": "0", "frac_reward_zero_std": "1"},
+            {"num_tokens": "200", "reward": "0.25", "frac_reward_zero_std": "0.5"},
+            {"num_tokens": "300", "reward": "0.5", "frac_reward_zero_std": "1"},
+            {"train_runtime": 3.0}]
+    trainer = SimpleNamespace(state=SimpleNamespace(log_history=logs, global_step=3),
+                              model=torch.nn.Linear(2, 2), args=SimpleNamespace(device="cpu"))
+    st = throughput(trainer, {"train_runtime": 3.0})
+    assert (st["rl_steps_with_signal"], st["rl_logged_steps"], st["rl_mean_reward"]) == (1, 3, 0.25)
+    assert st["tokens_per_s"] == 100 and st["parameters"] == 6
+    trainer.state.log_history = [{"num_tokens": 10}]
+    sft = throughput(trainer, {"train_runtime": 1.0})
+    assert "rl_logged_steps" not in sft  # SFT logs no rewards

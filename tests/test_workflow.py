@@ -78,8 +78,12 @@ def test_results_table_and_metrics(snakemake_run):
 def test_report_figures_and_analyses(snakemake_run):
     out = snakemake_run["work"] / "results/smoke"
     report = (out / "REPORT.md").read_text()
-    for section in ("## The paper's claims", "## pass@k", "## Error localisation", "## Speed", "## How this was produced"):
+    for section in ("## The paper's claims", "## pass@k", "## Error localisation", "## RL's learning signal",
+                    "## Speed", "## How this was produced"):
         assert section in report
+    steps = load_params(snakemake_run["work"] / "params.yaml", "smoke")["training"]["grpo"]["steps"]
+    for recipe in ("SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"):  # two seeds of GRPO steps, each logged
+        assert re.search(rf"\| {re.escape(recipe)} \| 2 \| \d+\.\d \| \d+ of {2 * steps} \|", report)
     assert "1. SFT generalization paradox" in report and "**" in report  # a verdict per claim
     for png in ("figures/passk.png", "figures/comp_levels.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

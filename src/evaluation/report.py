@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
-from ..config import Step, chain_label, chain_slug, load_params, parse_recipe, rl_pairs  # noqa: E402
+from ..config import chain_label, load_params, rl_pairs, same_questions_recipes, share_recipes  # noqa: E402
 from ..data.questions import LEVELS  # noqa: E402
 from ..io import atomic_write_text, csv_text, read_jsonl  # noqa: E402
 from .errors import localise  # noqa: E402
@@ -196,6 +196,35 @@ def error_rows(results: Path, cfg: dict) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------- RL's learning signal
+def rl_signal_rows(results: Path, cfg: dict) -> list[dict]:
+    """Per RL model and seed: mean exact-match reward during GRPO, and how many steps had a learning
+    signal (a group whose rewards differ; with all-equal rewards GRPO's advantages are all zero)."""
+    rows = []
+    for _, rl in rl_pairs(cfg):
+        for path in sorted((results / "models").glob(f"seed*/{rl}/train_stats.json")):
+            st = json.loads(path.read_text())
+            if "rl_logged_steps" in st:  # written by src/training/common.py:throughput for GRPO
+                rows.append({"recipe": chain_label(rl), "seed": path.parent.parent.name,
+                             "mean_reward": st["rl_mean_reward"], "steps_with_signal": st["rl_steps_with_signal"],
+                             "steps": st["rl_logged_steps"]})
+    return rows
+
+
+def rl_signal_section(rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    L = ["## RL's learning signal", "",
+         "GRPO learns only from groups whose rewards differ. Mean exact-match reward of the sampled completions "
+         "during RL, and the steps with at least one such group, summed over seeds:", "",
+         "| recipe | seeds | mean reward (%) | steps with a learning signal |", "|---|---:|---:|---:|"]
+    for recipe in dict.fromkeys(r["recipe"] for r in rows):
+        rs = [r for r in rows if r["recipe"] == recipe]
+        L.append(f"| {recipe} | {len(rs)} | {100 * sum(r['mean_reward'] for r in rs) / len(rs):.1f} | "
+                 f"{sum(r['steps_with_signal'] for r in rs)} of {sum(r['steps'] for r in rs)} |")
+    return L + [""]
+
+
 # ---------------------------------------------------------------- speed
 def speed_rows(results: Path) -> list[dict]:
     bench = {name: (s, rss) for name, s, rss in summarise(results / "benchmarks")} \
@@ -217,35 +246,6 @@ def speed_rows(results: Path) -> list[dict]:
 
 
 # ---------------------------------------------------------------- the paper's other experiments
-ATOMIC_STEP = Step("sft", ("mem", "ctx"))
-
-
-def _label(steps: list[Step]) -> str:
-    return chain_label(chain_slug(steps))  # the label metrics.csv uses, however the recipe was spelled
-
-
-def same_questions_recipes(recipes: list[str]) -> list[str]:
-    """SFT, LoRA or RL on Comp from SFT(Mem+Ctx): the paper's comparison on the same 12.8k questions."""
-    out = []
-    for r in recipes:
-        steps = parse_recipe(r)
-        if len(steps) == 2 and steps[0] == ATOMIC_STEP and steps[1].data == ("comp",):
-            out.append(_label(steps))
-    return out
-
-
-def share_recipes(recipes: list[str]) -> dict[int, tuple[str, str]]:
-    """{percent of the atomic data: (SFT base, recipe)} for SFT(Mem+Ctx@N%)->RL(Comp), 100% included;
-    empty unless at least two shares are declared."""
-    out = {}
-    for r in recipes:
-        steps = parse_recipe(r)
-        if (len(steps) == 2 and steps[0].method == "sft" and steps[0].data == ATOMIC_STEP.data
-                and steps[1] == Step("grpo", ("comp",))):
-            out[steps[0].share] = (_label(steps[:1]), _label(steps))
-    return dict(sorted(out.items())) if len(out) > 1 else {}
-
-
 def share_figure(rows: list[dict], shares: dict[int, tuple[str, str]], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for lv, colour in zip(LEVELS, ("C0", "C1", "C2")):
@@ -360,6 +360,7 @@ def build(cfg: dict, results: Path) -> str:
                  f"{_fmt(avg('mean_position_before'))} -> {_fmt(avg('mean_position_after'))} | "
                  f"{f'{pp[0]} -> {pp[1]}' if pp else '-'} |")
     L += ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
+    L += rl_signal_section(rl_signal_rows(results, cfg))
     L += other_experiments(rows, cfg, results)
 
     total = sum(r["seconds"] for r in speed)

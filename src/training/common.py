@@ -109,12 +109,20 @@ def throughput(trainer, metrics: dict) -> dict:
     Tokens are the ones TRL counted in the batches (prompt and completion, padding excluded); model
     FLOPs are 6 x parameters x tokens (forward + backward), the usual estimate, counted on those tokens.
     """
-    tokens = max((float(h["num_tokens"]) for h in trainer.state.log_history if "num_tokens" in h), default=0.0)
+    history = trainer.state.log_history
+    tokens = max((float(h["num_tokens"]) for h in history if "num_tokens" in h), default=0.0)
     params = sum(p.numel() for p in trainer.model.parameters())
     runtime = float(metrics["train_runtime"])
-    return {"runtime_s": runtime, "tokens": tokens, "parameters": params, "tokens_per_s": tokens / runtime,
-            "model_flops_per_s": 6 * params * tokens / runtime, "steps": trainer.state.global_step,
-            "device": str(trainer.args.device)}
+    stats = {"runtime_s": runtime, "tokens": tokens, "parameters": params, "tokens_per_s": tokens / runtime,
+             "model_flops_per_s": 6 * params * tokens / runtime, "steps": trainer.state.global_step,
+             "device": str(trainer.args.device)}
+    zero_std = [float(h["frac_reward_zero_std"]) for h in history if "frac_reward_zero_std" in h]
+    if zero_std:  # GRPO logs every step: a step learns only if some group's rewards differ
+        stats["rl_steps_with_signal"] = sum(z < 1 for z in zero_std)
+        stats["rl_logged_steps"] = len(zero_std)
+        rewards = [float(h["reward"]) for h in history if "reward" in h]
+        stats["rl_mean_reward"] = sum(rewards) / len(rewards)
+    return stats
 
 
 def save_model(model, tokenizer, out: Path, stats: dict | None = None) -> None:
