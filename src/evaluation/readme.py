@@ -12,10 +12,11 @@ from pathlib import Path
 from ..config import load_params, results_dir
 from ..io import atomic_write_text
 
-# block name -> (file under results/<preset>/, its section (None: the whole file but its title),
+# block name -> (file relative to results/<preset>/, its section (None: the whole file but its title),
 # where to stop inside it (None: at the section's end))
 BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("results.md", None, None),
-          "speed": ("REPORT.md", "## Speed", "\n| job |")}
+          "speed": ("REPORT.md", "## Speed", "\n| job |"),
+          "sweep": ("../sweep.md", None, None)}  # results/sweep.md: every preset of the sweep
 
 
 def block(name: str, body: str) -> str:

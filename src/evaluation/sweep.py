@@ -29,7 +29,9 @@ def flatten(overlay: dict, prefix: str = "") -> list[str]:
     for k, v in overlay.items():
         if not prefix and k in NOT_KNOBS:
             continue
-        if isinstance(v, dict):
+        if isinstance(v, dict) and len(v) > 1 and not any(isinstance(x, dict) for x in v.values()):
+            out.append(f"{prefix}{k}={{" + ", ".join(f"{a}: {b}" for a, b in v.items()) + "}")  # a leaf group
+        elif isinstance(v, dict):
             out += flatten(v, f"{prefix}{k}.")
         else:
             out.append(f"{prefix}{k}={v}")
