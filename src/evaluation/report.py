@@ -42,6 +42,11 @@ def comp(rows, recipe, level) -> dict:
     return accuracies(rows, recipe, "comp", level)
 
 
+def comp_cell(rows, recipe, level) -> str:
+    """A table cell: the recipe's Comp accuracy at the level, 'mean ± 95% CI' over seeds."""
+    return cell_text(list(comp(rows, recipe, level).values()))
+
+
 def gain(rows, base: str, rl: str, level: str) -> tuple[float, float] | None:
     """Mean (RL - its base) over seeds, with its 95% half-width."""
     a, b = comp(rows, rl, level), comp(rows, base, level)
@@ -271,7 +276,7 @@ def other_experiments(rows: list[dict], cfg: dict, results: Path) -> list[str]:
               f"Each second stage trains on the {cfg['training']['grpo']['questions']} Comp questions of RL "
               "(`training.grpo.questions`). Comp exact match (%), mean ± 95% CI over seeds:", ""] + head
         for r in [ATOMIC] + same:
-            L.append(f"| {r} | " + " | ".join(cell_text(list(comp(rows, r, lv).values())) for lv in LEVELS) + " |")
+            L.append(f"| {r} | " + " | ".join(comp_cell(rows, r, lv) for lv in LEVELS) + " |")
         L.append("")
     shares = share_recipes(cfg["recipes"])
     if shares:
@@ -282,11 +287,10 @@ def other_experiments(rows: list[dict], cfg: dict, results: Path) -> list[str]:
               "| share | " + " | ".join(f"{LEVEL_NAMES[lv]} base -> RL" for lv in LEVELS) + " | Zero-shot gain |",
               "|---:|" + "---|" * len(LEVELS) + "---:|"]
         for pct, (base, r) in shares.items():
-            cell = lambda model, lv: cell_text(list(comp(rows, model, lv).values()))  # noqa: E731
             g = gain(rows, base, r, "zero_shot")
             g_text = "-" if g is None else f"{g[0]:+.1f}" + ("" if g[1] != g[1] else f" ± {g[1]:.1f}")  # nan: 1 seed
-            L.append(f"| {pct}% | " + " | ".join(f"{cell(base, lv)} -> {cell(r, lv)}" for lv in LEVELS)
-                     + f" | {g_text} |")
+            cells = [f"{comp_cell(rows, base, lv)} -> {comp_cell(rows, r, lv)}" for lv in LEVELS]
+            L.append(f"| {pct}% | " + " | ".join(cells) + f" | {g_text} |")
         L.append("")
     return L
 
@@ -319,7 +323,7 @@ def build(cfg: dict, results: Path) -> str:
           "|---|" + "---:|---:|" * len(LEVELS)]
     for r in recipes:
         paper = PAPER_COMP.get(r)
-        L.append(f"| {r} | " + " | ".join(f"{cell_text(list(comp(rows, r, lv).values()))} | "
+        L.append(f"| {r} | " + " | ".join(f"{comp_cell(rows, r, lv)} | "
                                           f"{paper[i] if paper else '-'}" for i, lv in enumerate(LEVELS)) + " |")
     L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
           "per seed: [metrics.csv](metrics.csv).", ""]

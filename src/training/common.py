@@ -108,6 +108,8 @@ def throughput(trainer, metrics: dict) -> dict:
 
     Tokens are the ones TRL counted in the batches (prompt and completion, padding excluded); model
     FLOPs are 6 x parameters x tokens (forward + backward), the usual estimate, counted on those tokens.
+    For GRPO also its learning signal (rl_*: mean reward, steps with a group of differing rewards), which
+    the report tabulates.
     """
     history = trainer.state.log_history
     tokens = max((float(h["num_tokens"]) for h in history if "num_tokens" in h), default=0.0)
