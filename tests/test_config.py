@@ -93,6 +93,9 @@ def test_paper_preset_compares_sft_lora_and_rl_on_the_same_questions(tmp_path):
     assert f"--tasks comp --rl-questions {n} --out" in cmds["sft-mem+ctx__sft-comp"]
     assert f"--tasks comp --lora --rl-questions {n} --out" in cmds["sft-mem+ctx__lora-comp"]
     assert "--rl-questions" not in cmds["sft-comp"] and "--lora" not in cmds["sft-comp"]
+    # the data-share recipes make the report draw its figure; the default study has none
+    assert "results/paper/figures/data_share.png" in out
+    assert "data_share.png" not in (ROOT / "dvc.yaml").read_text()
 
 
 def test_shared_prefixes_are_trained_once():
