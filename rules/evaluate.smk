@@ -122,6 +122,7 @@ rule report:
     output:
         report=f"{RESULTS}/REPORT.md",
         passk_csv=f"{RESULTS}/passk.csv",
+        passk_samples_csv=f"{RESULTS}/passk_samples.csv",
         errors_csv=f"{RESULTS}/error_localisation.csv",
         speed_csv=f"{RESULTS}/speed.csv",
         passk_png=f"{RESULTS}/figures/passk.png",

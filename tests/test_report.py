@@ -4,7 +4,7 @@ import csv
 import yaml
 
 from src.config import share_recipes
-from src.evaluation.report import other_experiments, verdicts
+from src.evaluation.report import other_experiments, passk_advantages, passk_rows, verdicts
 from src.evaluation.sweep import sweep_rows, to_markdown
 
 from .conftest import ROOT
@@ -109,3 +109,34 @@ def test_wall_time_spans_first_start_to_last_end(tmp_path):
     assert wall_span(tmp_path) == 300
     assert summarise(tmp_path) == [("a", 100.0, 12.5), ("seed0/b", 50.0, 12.5)]
     assert wall_span(tmp_path / "none") is None
+
+
+def samples_for(recipe: str, side: str, cs: list[int], n: int = 8, level: str = "iid") -> list[dict]:
+    """Hand-made pass@k samples: question i has cs[i] correct of n."""
+    return [{"recipe": recipe, "side": side, "model": "m", "seed": 0, "level": level, "id": f"q{i}", "n": n, "c": c}
+            for i, c in enumerate(cs)]
+
+
+def test_passk_verdicts_need_an_interval_that_excludes_zero():
+    r = "SFT(Mem+Ctx)->RL(Comp)"
+    cases = {  # (base, RL) correct counts of 8 per question -> verdict
+        "persists (synthesis)": ([0] * 6, [4, 5, 3, 6, 4, 5]),       # RL solves what the base never samples
+        "vanishes (amplification)": ([2, 3, 2, 3, 2, 3], [7, 8, 7, 8, 7, 8]),  # both solve all at k=8
+        "no significant advantage": ([2, 3, 2, 3, 2, 3], [3, 2, 3, 2, 3, 2]),
+    }
+    for want, (base, rl) in cases.items():
+        (a,) = passk_advantages(samples_for(r, "base", base) + samples_for(r, "rl", rl))
+        assert (a["verdict"], a["questions"], a["k_max"]) == (want, 6, 8), (want, a)
+    # one question: no interval, so no verdict either way, however large the advantage
+    (a,) = passk_advantages(samples_for(r, "base", [0]) + samples_for(r, "rl", [8]))
+    assert a["adv_k1"] == 100 and a["verdict"] == "no significant advantage"
+
+
+def test_passk_curves_average_the_unbiased_estimator_over_questions():
+    rows = passk_rows(samples_for("X", "rl", [0, 2, 4], n=4))
+    assert [r["k"] for r in rows] == [1, 2, 3, 4]
+    # k=1 is the mean share correct; at k=n a question passes iff any of its samples is right
+    assert rows[0]["pass_at_k"] == round((0 + 0.5 + 1) / 3, 6)
+    assert rows[-1]["pass_at_k"] == round(2 / 3, 6)
+    # k=2 with 2 of 4 right: 1 - C(2,2)/C(4,2) = 5/6
+    assert rows[1]["pass_at_k"] == round((0 + 5 / 6 + 1) / 3, 6)

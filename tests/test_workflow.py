@@ -93,6 +93,11 @@ def test_report_figures_and_analyses(snakemake_run):
     n = cfg["evaluation"]["passk"]["samples"]
     assert {int(r["k"]) for r in pk} == set(range(1, n + 1))
     assert {r["recipe"] for r in pk} == {"SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"}
+    with open(out / "passk_samples.csv") as f:  # per question, so the verdicts can be recomputed later
+        samples = list(csv.DictReader(f))
+    assert len(samples) == 2 * 2 * 3 * cfg["evaluation"]["passk"]["questions"]  # RL recipes x sides x levels
+    assert all(0 <= int(s["c"]) <= int(s["n"]) == n for s in samples)
+    assert re.search(r"\| SFT\(Comp\)->RL\(Comp\) \| Zero-shot \| 2 \| [+-]\d", report)
     gen = json.loads((out / "speed/generation.json").read_text())
     assert gen["batched_s"] > 0 and gen["one_at_a_time_s"] > 0
 

@@ -3,7 +3,7 @@
 The paper's four claims, each with our numbers beside the paper's and a verdict computed from the
 numbers (the rules are in `verdicts`); pass@k curves, error localisation, and the speed of every
 stage; then the command and the parameters that produced it. Also writes passk.csv,
-error_localisation.csv, speed.csv and the figures under figures/.
+passk_samples.csv, error_localisation.csv, speed.csv and the figures under figures/.
 """
 from __future__ import annotations
 
@@ -52,6 +52,15 @@ def gain(rows, base: str, rl: str, level: str) -> tuple[float, float] | None:
     a, b = comp(rows, rl, level), comp(rows, base, level)
     seeds = sorted(set(a) & set(b))
     return paired_diff_ci([a[s] for s in seeds], [b[s] for s in seeds]) if seeds else None
+
+
+def _seed_text(n: int) -> str:
+    return "the first seed" if n == 1 else f"the first {n} seeds"
+
+
+def cell_pm(m: float, half: float) -> str:
+    """'+m ± half' in points; the bare value when there is no interval (one question)."""
+    return f"{m:+.1f}" if half != half else f"{m:+.1f} ± {half:.1f}"  # half != half: nan
 
 
 def _minutes(seconds: float | None) -> str:
@@ -122,23 +131,66 @@ def save_figure(fig, out: Path) -> None:
 
 
 # ---------------------------------------------------------------- pass@k
-def passk_rows(results: Path, cfg: dict) -> list[dict]:
+def passk_samples(results: Path, cfg: dict) -> list[dict]:
+    """One row per (RL recipe, side, seed, question): n samples, c correct. Saved as passk_samples.csv so
+    the pass@k curves and verdicts can be recomputed from the committed results, without the models."""
     rows = []
     for base, rl in rl_pairs(cfg):
         for side, chain in (("base", base), ("rl", rl)):
             for f in sorted((results / "passk").glob(f"seed*/{chain}/samples.json")):
-                qs = json.loads(f.read_text())["questions"]
                 seed = int(f.parent.parent.name.removeprefix("seed"))
-                for lv in LEVELS:
-                    mine = [q for q in qs if q["level"] == lv]
-                    if not mine:
-                        continue
-                    n = min(q["n"] for q in mine)
-                    for k in range(1, n + 1):
-                        rows.append({"recipe": chain_label(rl), "side": side, "model": chain_label(chain),
-                                     "seed": seed, "level": lv, "k": k,
-                                     "pass_at_k": round(sum(pass_at_k(q["n"], q["c"], k) for q in mine) / len(mine), 6)})
+                for q in json.loads(f.read_text())["questions"]:
+                    rows.append({"recipe": chain_label(rl), "side": side, "model": chain_label(chain),
+                                 "seed": seed, "level": q["level"], "id": q["id"], "n": q["n"], "c": q["c"]})
     return rows
+
+
+def _groups(samples: list[dict]) -> dict[tuple, list[dict]]:
+    """samples grouped by (recipe, level, side), in the order they come."""
+    out: dict[tuple, list[dict]] = {}
+    for s in samples:
+        out.setdefault((s["recipe"], s["level"], s["side"]), []).append(s)
+    return out
+
+
+def passk_rows(samples: list[dict]) -> list[dict]:
+    """pass@k for k = 1..n, averaged over a level's questions, per recipe, side and seed."""
+    rows = []
+    for (recipe, lv, side), qs in _groups(samples).items():
+        for seed in sorted({q["seed"] for q in qs}):
+            mine = [q for q in qs if q["seed"] == seed]
+            for k in range(1, min(q["n"] for q in mine) + 1):
+                rows.append({"recipe": recipe, "side": side, "model": mine[0]["model"], "seed": seed, "level": lv,
+                             "k": k, "pass_at_k": round(sum(pass_at_k(q["n"], q["c"], k) for q in mine) / len(mine), 6)})
+    return rows
+
+
+def passk_advantages(samples: list[dict]) -> list[dict]:
+    """RL's pass@k advantage over its base at k=1 and at the largest k, in points, with a 95% interval
+    over questions (paired: the same question and seed on both sides), and what it says.
+
+    The advantage is significant when its interval excludes zero. Synthesis: RL still solves questions
+    its base cannot sample at the largest k. Amplification: RL is better at k=1 only."""
+    g = _groups(samples)
+    out = []
+    for recipe, lv in dict.fromkeys((r, lv) for r, lv, _ in g):
+        base = {(q["seed"], q["id"]): q for q in g.get((recipe, lv, "base"), [])}
+        rl = {(q["seed"], q["id"]): q for q in g.get((recipe, lv, "rl"), [])}
+        keys = sorted(set(base) & set(rl))
+        if not keys:
+            continue
+        kmax = min(min(base[x]["n"], rl[x]["n"]) for x in keys)
+
+        def adv(k):
+            m, h = paired_diff_ci([pass_at_k(rl[x]["n"], rl[x]["c"], k) for x in keys],
+                                  [pass_at_k(base[x]["n"], base[x]["c"], k) for x in keys])
+            return 100 * m, 100 * h
+        (a1, h1), (am, hm) = adv(1), adv(kmax)
+        verdict = ("persists (synthesis)" if am - hm > 0 else "vanishes (amplification)" if a1 - h1 > 0
+                   else "no significant advantage")
+        out.append({"recipe": recipe, "level": lv, "questions": len(keys), "k_max": kmax,
+                    "adv_k1": a1, "ci_k1": h1, "adv_kmax": am, "ci_kmax": hm, "verdict": verdict})
+    return out
 
 
 def passk_figure(rows: list[dict], out: Path) -> None:
@@ -299,11 +351,13 @@ def other_experiments(rows: list[dict], cfg: dict, results: Path) -> list[str]:
 def build(cfg: dict, results: Path) -> str:
     rows = read_csv(results / "metrics.csv")
     recipes = cfg["recipes"]
-    pk = passk_rows(results, cfg)
+    samples = passk_samples(results, cfg)
+    pk = passk_rows(samples)
     errs = error_rows(results, cfg)
     speed = speed_rows(results)
     gen = json.loads((results / "speed" / "generation.json").read_text())
     peak = json.loads((results / "speed" / "matmul_peak.json").read_text())
+    atomic_write_text(results / "passk_samples.csv", csv_text(samples))
     atomic_write_text(results / "passk.csv", csv_text(pk))
     atomic_write_text(results / "error_localisation.csv", csv_text(errs))
     atomic_write_text(results / "speed.csv", csv_text(speed))
@@ -331,18 +385,14 @@ def build(cfg: dict, results: Path) -> str:
     L += ["## pass@k: synthesis or amplification?", "", "![pass@k](figures/passk.png)", "",
           f"Unbiased pass@k from n = {cfg['evaluation']['passk']['samples']} samples per question "
           f"(temperature {cfg['evaluation']['passk']['temperature']}), {cfg['evaluation']['passk']['questions']} "
-          "Comp test questions per level, first seed. RL advantage = pass@k(RL) - pass@k(its base), in points:", "",
-          "| recipe | level | advantage at k=1 | at k=max | verdict |", "|---|---|---:|---:|---|"]
-    for recipe in dict.fromkeys(r["recipe"] for r in pk):
-        for lv in LEVELS:
-            pts = {(r["side"], r["k"]): r["pass_at_k"] for r in pk if r["recipe"] == recipe and r["level"] == lv
-                   and r["seed"] == min(x["seed"] for x in pk)}
-            kmax = max(k for _, k in pts)
-            a1 = 100 * (pts[("rl", 1)] - pts[("base", 1)])
-            am = 100 * (pts[("rl", kmax)] - pts[("base", kmax)])
-            v = ("persists (synthesis)" if a1 > 0 and am >= a1 / 2 else "vanishes (amplification)" if a1 > 0
-                 else "no advantage")
-            L.append(f"| {recipe} | {LEVEL_NAMES[lv]} | {a1:+.1f} | {am:+.1f} (k={kmax}) | {v} |")
+          "Comp test questions per level, "
+          f"{_seed_text(cfg['evaluation']['passk']['seeds'])} (the figure: the first). RL advantage = pass@k(RL) - pass@k(its base), in points:", "",
+          "| recipe | level | questions | advantage at k=1 | at k=max | verdict |", "|---|---|---:|---:|---:|---|"]
+    for a in passk_advantages(samples):
+        L.append(f"| {a['recipe']} | {LEVEL_NAMES[a['level']]} | {a['questions']} | {cell_pm(a['adv_k1'], a['ci_k1'])} | "
+                 f"{cell_pm(a['adv_kmax'], a['ci_kmax'])} (k={a['k_max']}) | {a['verdict']} |")
+    L += ["", "± is the 95% interval over questions (paired); a verdict needs an interval that excludes zero: "
+          "*persists* if the advantage at the largest k does, *vanishes* if only the one at k=1 does."]
     L += ["", "## Error localisation (Comp, questions wrong before and after RL)", "",
           "First wrong hop found by matching the generated chain with the gold one. Share of first errors "
           "at a contextual hop, and their mean normalised position (0 = first hop, 100 = last), before -> after RL.", "",
