@@ -124,6 +124,7 @@ rule report:
         passk_csv=f"{RESULTS}/passk.csv",
         passk_samples_csv=f"{RESULTS}/passk_samples.csv",
         errors_csv=f"{RESULTS}/error_localisation.csv",
+        atomic_errors_csv=f"{RESULTS}/atomic_errors.csv",
         speed_csv=f"{RESULTS}/speed.csv",
         passk_png=f"{RESULTS}/figures/passk.png",
         comp_png=f"{RESULTS}/figures/comp_levels.png",

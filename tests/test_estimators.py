@@ -6,7 +6,7 @@ from statistics import mean, stdev
 import pytest
 
 from src.data.world import sentence
-from src.evaluation.errors import first_wrong_hop, localise
+from src.evaluation.errors import error_kind, first_wrong_hop, localise
 from src.evaluation.stats import mean_ci, paired_diff_ci, pass_at_k, t975
 
 
@@ -67,6 +67,18 @@ def test_first_wrong_hop_on_hand_made_chains():
     # the word-level tokenizer decodes with spaces around punctuation: matching is on normalised text
     spaced = " ".join(GOLD).replace("'s", " ' s").replace(".", " .")
     assert first_wrong_hop(REC, spaced) is None
+
+
+def test_error_kind_tells_a_wrong_value_from_a_wrong_step():
+    # right person and relation, another value: a fact not recalled (or not read)
+    assert error_kind(REC, GOLD[0] + " Bo Park's colleague is Di Ross. So, the answer is: x") == (1, "value")
+    # another relation at the first hop: the path was not followed
+    assert error_kind(REC, "Ann Lee's boss is Bo Park. So, the answer is: x") == (0, "step")
+    assert error_kind(REC, "So, the answer is: chess") == (0, "step")  # no chain at all
+    # every hop right, the final statement wrong: counted at the last hop
+    assert error_kind(REC, " ".join(GOLD) + " So, the answer is: golf") == (2, "answer")
+    # normalised like first_wrong_hop: the tokenizer's spacing does not matter
+    assert error_kind(REC, "Ann Lee ' s child is Ed Moss .") == (0, "value")
 
 
 def test_localise_counts_contextual_first_errors_and_positions():

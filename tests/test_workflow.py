@@ -78,8 +78,8 @@ def test_results_table_and_metrics(snakemake_run):
 def test_report_figures_and_analyses(snakemake_run):
     out = snakemake_run["work"] / "results/smoke"
     report = (out / "REPORT.md").read_text()
-    for section in ("## The paper's claims", "## pass@k", "## Error localisation", "## RL's learning signal",
-                    "## Speed", "## How this was produced"):
+    for section in ("## The paper's claims", "## pass@k", "## Error localisation", "## Where the atomic skills fail",
+                    "## RL's learning signal", "## Speed", "## How this was produced"):
         assert section in report
     steps = load_params(snakemake_run["work"] / "params.yaml", "smoke")["training"]["grpo"]["steps"]
     for recipe in ("SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"):  # two seeds of GRPO steps, each logged
@@ -98,6 +98,12 @@ def test_report_figures_and_analyses(snakemake_run):
     assert len(samples) == 2 * 2 * 3 * cfg["evaluation"]["passk"]["questions"]  # RL recipes x sides x levels
     assert all(0 <= int(s["c"]) <= int(s["n"]) == n for s in samples)
     assert re.search(r"\| SFT\(Comp\)->RL\(Comp\) \| Zero-shot \| 2 \| [+-]\d", report)
+    with open(out / "atomic_errors.csv") as f:  # SFT(Mem+Ctx)'s wrong Mem and Ctx answers, by kind
+        atomic = list(csv.DictReader(f))
+    assert {(r["seed"], r["task"]) for r in atomic} == {(s, t) for s in ("seed0", "seed1") for t in ("mem", "ctx")}
+    for r in atomic:
+        assert int(r["wrong"]) <= int(r["questions"])
+        assert int(r["value"]) + int(r["step"]) + int(r["answer"]) == int(r["wrong"]) >= int(r["first_hop"])
     gen = json.loads((out / "speed/generation.json").read_text())
     assert gen["batched_s"] > 0 and gen["one_at_a_time_s"] > 0
 

@@ -12,18 +12,36 @@ from ..data.world import sentence
 from ..text import normalize
 
 
-def first_wrong_hop(record: dict, generation: str) -> int | None:
-    """Index of the first hop the generation gets wrong, or None when every hop is right.
+def _walk(record: dict, generation: str) -> tuple[int | None, str]:
+    """(index of the first wrong hop or None, what is left of the normalised generation there).
 
-    Both texts are normalised and the gold hop sentences are matched in order as prefixes of what is
-    left of the generation (sentences are not split on '.', which attribute values may contain)."""
+    The gold hop sentences are matched in order as prefixes of what is left of the generation
+    (sentences are not split on '.', which attribute values may contain)."""
     rest = normalize(generation)
     for i, (r, a, b) in enumerate(zip(record["relation_path"], record["entities"], record["entities"][1:])):
         gold = normalize(sentence(r, a, b))
         if not (rest + " ").startswith(gold + " "):
-            return i
+            return i, rest
         rest = rest[len(gold):].lstrip()
-    return None
+    return None, rest
+
+
+def first_wrong_hop(record: dict, generation: str) -> int | None:
+    """Index of the first hop the generation gets wrong, or None when every hop is right."""
+    return _walk(record, generation)[0]
+
+
+def error_kind(record: dict, generation: str) -> tuple[int, str]:
+    """(first wrong hop, kind) of a wrong answer. Kinds:
+    - 'value': the step names the right person and relation ("X's boss is") but a wrong value: a fact
+      not recalled (Mem) or not read (Ctx);
+    - 'step': it does not: another relation or person, or no such sentence: the path was not followed;
+    - 'answer': every hop is right but the final answer is not."""
+    hop, rest = _walk(record, generation)
+    if hop is None:
+        return len(record["relation_path"]) - 1, "answer"
+    asked = normalize(sentence(record["relation_path"][hop], record["entities"][hop], "").rstrip(" ."))
+    return hop, "value" if (rest + " ").startswith(asked + " ") else "step"
 
 
 def localise(records: dict[str, dict], before: dict[str, dict], after: dict[str, dict]) -> dict:

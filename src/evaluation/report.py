@@ -3,7 +3,7 @@
 The paper's four claims, each with our numbers beside the paper's and a verdict computed from the
 numbers (the rules are in `verdicts`); pass@k curves, error localisation, and the speed of every
 stage; then the command and the parameters that produced it. Also writes passk.csv,
-passk_samples.csv, error_localisation.csv, speed.csv and the figures under figures/.
+passk_samples.csv, error_localisation.csv, atomic_errors.csv, speed.csv and the figures under figures/.
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
-from ..config import chain_label, load_params, rl_pairs, same_questions_recipes, share_recipes  # noqa: E402
+from ..config import ATOMIC_SFT, chain_label, chain_slug, load_params, rl_pairs, same_questions_recipes, share_recipes  # noqa: E402
 from ..data.questions import LEVELS  # noqa: E402
 from ..io import atomic_write_text, csv_text, read_jsonl  # noqa: E402
-from .errors import localise  # noqa: E402
+from .errors import error_kind, localise  # noqa: E402
 from .paper_numbers import PAPER_COMP, PAPER_ERRORS  # noqa: E402
 from .stats import mean_ci, paired_diff_ci, pass_at_k  # noqa: E402
 from .tables import LEVEL_NAMES, accuracies, cell_text, read_csv  # noqa: E402
@@ -253,6 +253,48 @@ def error_rows(results: Path, cfg: dict) -> list[dict]:
     return rows
 
 
+# ---------------------------------------------------------------- why the atomic skills fail
+ERROR_KINDS = ("value", "step", "answer")
+
+
+def atomic_error_rows(results: Path) -> list[dict]:
+    """SFT(Mem+Ctx) on the Mem and Ctx tests, per seed, task and level: how many answers are wrong,
+    and where and how each wrong chain first goes wrong (src/evaluation/errors.py:error_kind)."""
+    slug = chain_slug([ATOMIC_SFT])
+    rows = []
+    for task in ("mem", "ctx"):
+        records = {r["id"]: r for r in read_jsonl(results / "data" / f"qa_{task}.jsonl") if r["split"] in LEVELS}
+        for f in sorted((results / "eval").glob(f"seed*/{slug}/predictions.jsonl")):
+            preds = [p for p in read_jsonl(f) if p["task"] == task and p["id"] in records]
+            for lv in LEVELS:
+                mine = [p for p in preds if p["level"] == lv]
+                errs = [error_kind(records[p["id"]], p["generation"]) for p in mine if not p["correct"]]
+                rows.append({"seed": f.parent.parent.name, "task": task, "level": lv, "questions": len(mine),
+                             "wrong": len(errs), "first_hop": sum(h == 0 for h, _ in errs),
+                             **{k: sum(kind == k for _, kind in errs) for k in ERROR_KINDS}})
+    return rows
+
+
+def atomic_error_section(rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    L = [f"## Where the atomic skills fail ({chain_label(chain_slug([ATOMIC_SFT]))})", "",
+         "Wrong answers on the Mem and Ctx tests, summed over seeds, by the first hop of the chain that "
+         "goes wrong: a *wrong value* names the right person and relation but another value (the fact "
+         "was not recalled, or not read from the context); a *wrong step* follows another relation or "
+         "person; a *wrong answer* has every hop right. Shares of the wrong answers (%):", "",
+         "| task | level | questions | wrong | first error at hop 1 | wrong value | wrong step | wrong answer |",
+         "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for task in dict.fromkeys(r["task"] for r in rows):
+        for lv in LEVELS:
+            rs = [r for r in rows if r["task"] == task and r["level"] == lv]
+            n, wrong = sum(r["questions"] for r in rs), sum(r["wrong"] for r in rs)
+            share = lambda k: _fmt(100 * sum(r[k] for r in rs) / wrong if wrong else None)  # noqa: E731
+            L.append(f"| {task.capitalize()} | {LEVEL_NAMES[lv]} | {n} | {wrong} | {share('first_hop')} | "
+                     + " | ".join(share(k) for k in ERROR_KINDS) + " |")
+    return L + ["", "Per seed: [atomic_errors.csv](atomic_errors.csv).", ""]
+
+
 # ---------------------------------------------------------------- RL's learning signal
 def rl_signal_rows(results: Path, cfg: dict) -> list[dict]:
     """Per RL model and seed: mean exact-match reward during GRPO, and how many steps had a learning
@@ -354,12 +396,14 @@ def build(cfg: dict, results: Path) -> str:
     samples = passk_samples(results, cfg)
     pk = passk_rows(samples)
     errs = error_rows(results, cfg)
+    atomic_errs = atomic_error_rows(results)
     speed = speed_rows(results)
     gen = json.loads((results / "speed" / "generation.json").read_text())
     peak = json.loads((results / "speed" / "matmul_peak.json").read_text())
     atomic_write_text(results / "passk_samples.csv", csv_text(samples))
     atomic_write_text(results / "passk.csv", csv_text(pk))
     atomic_write_text(results / "error_localisation.csv", csv_text(errs))
+    atomic_write_text(results / "atomic_errors.csv", csv_text(atomic_errs))
     atomic_write_text(results / "speed.csv", csv_text(speed))
     passk_figure(pk, results / "figures" / "passk.png")
     comp_figure(rows, recipes, results / "figures" / "comp_levels.png")
@@ -414,6 +458,7 @@ def build(cfg: dict, results: Path) -> str:
                  f"{_fmt(avg('mean_position_before'))} -> {_fmt(avg('mean_position_after'))} | "
                  f"{f'{pp[0]} -> {pp[1]}' if pp else '-'} |")
     L += ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
+    L += atomic_error_section(atomic_errs)
     L += rl_signal_section(rl_signal_rows(results, cfg))
     L += other_experiments(rows, cfg, results)
 
