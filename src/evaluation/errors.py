@@ -54,9 +54,7 @@ def localise(records: dict[str, dict], before: dict[str, dict], after: dict[str,
         hops = []
         for i in ids:
             rec = records[i]
-            hop = first_wrong_hop(rec, preds[i]["generation"])
-            if hop is None:  # every hop right yet the answer wrong: the final statement is the error
-                hop = len(rec["relation_path"]) - 1
+            hop, _ = error_kind(rec, preds[i]["generation"])  # all hops right: the last one is the error
             hops.append((hop, len(rec["relation_path"]), BY_NAME[rec["relation_path"][hop]].group))
         out[side] = {
             "contextual_share": sum(g == CONTEXTUAL for _, _, g in hops) / len(hops) if hops else None,

@@ -19,7 +19,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
-from ..config import ATOMIC_SFT, chain_label, chain_slug, load_params, rl_pairs, same_questions_recipes, share_recipes  # noqa: E402
+from ..config import (ATOMIC_SFT, chain_label, chain_slug, load_params, rl_pairs,  # noqa: E402
+                      same_questions_recipes, share_recipes)
 from ..data.questions import LEVELS  # noqa: E402
 from ..io import atomic_write_text, csv_text, read_jsonl  # noqa: E402
 from .errors import error_kind, localise  # noqa: E402
@@ -59,7 +60,7 @@ def _seed_text(n: int) -> str:
 
 
 def cell_pm(m: float, half: float) -> str:
-    """'+m ± half' in points; the bare value when there is no interval (one question)."""
+    """'+m ± half' in points; the bare value when there is no interval (one question or seed)."""
     return f"{m:+.1f}" if half != half else f"{m:+.1f} ± {half:.1f}"  # half != half: nan
 
 
@@ -382,7 +383,7 @@ def other_experiments(rows: list[dict], cfg: dict, results: Path) -> list[str]:
               "|---:|" + "---|" * len(LEVELS) + "---:|"]
         for pct, (base, r) in shares.items():
             g = gain(rows, base, r, "zero_shot")
-            g_text = "-" if g is None else f"{g[0]:+.1f}" + ("" if g[1] != g[1] else f" ± {g[1]:.1f}")  # nan: 1 seed
+            g_text = "-" if g is None else cell_pm(*g)
             cells = [f"{comp_cell(rows, base, lv)} -> {comp_cell(rows, r, lv)}" for lv in LEVELS]
             L.append(f"| {pct}% | " + " | ".join(cells) + f" | {g_text} |")
         L.append("")
