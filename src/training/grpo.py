@@ -7,7 +7,9 @@ share SFT left out (`training.sft.atomic_holdout`).
 from __future__ import annotations
 
 import logging
+import time
 
+import torch
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
@@ -21,6 +23,38 @@ log = logging.getLogger(__name__)
 
 def exact_match_reward(prompts, completions, answer, **_) -> list[float]:
     return [float(is_correct(c, a)) for c, a in zip(completions, answer)]
+
+
+class PipelineGRPOTrainer(GRPOTrainer):
+    """TRL's GRPOTrainer, plus: it clocks its sampling phase (generation and scoring), so the speed
+    table can split a step into generation and update (`generation_s` in train_stats.json); and on the
+    CPU it scores completions from the model's full logits. TRL's fused LM head is a Triton kernel on
+    GPUs; its torch fallback tiles a [4096 x 32768] buffer, so with this vocabulary of a few hundred
+    words most of every update went into strided copies (measured: see the README's speed section)."""
+
+    generation_s = 0.0
+
+    def _generate_and_score_completions(self, inputs):
+        start = time.perf_counter()
+        try:
+            return super()._generate_and_score_completions(inputs)
+        finally:
+            self.generation_s += time.perf_counter() - start
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
+                                           batch_size=None, compute_entropy=False, **extra):
+        if input_ids.is_cuda or any(v is not None and v is not False for v in extra.values()):
+            return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep,
+                                                              batch_size, compute_entropy, **extra)
+        # what the fused head returns: log-probabilities (and entropies) of the completion tokens at the
+        # sampling temperature, from the same inputs
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=logits_to_keep + 1,
+                       use_cache=False).logits[:, :-1].float() / self.temperature
+        logp = torch.log_softmax(logits, -1)
+        kept = attention_mask[:, -logits_to_keep:]  # zero where the completion is padding, as TRL's
+        token_logps = logp.gather(-1, input_ids[:, -logits_to_keep:, None]).squeeze(-1) * kept
+        entropies = -(logp.exp() * logp).sum(-1) * kept if compute_entropy else None
+        return token_logps, entropies, None
 
 
 def main() -> None:
@@ -40,7 +74,7 @@ def main() -> None:
                         temperature=g["temperature"], beta=g["beta"],
                         max_completion_length=g["max_completion_length"], lr_scheduler_type="constant",
                         **kwargs)
-    trainer = GRPOTrainer(model=load_model(args.model), reward_funcs=exact_match_reward, args=config,
+    trainer = PipelineGRPOTrainer(model=load_model(args.model), reward_funcs=exact_match_reward, args=config,
                           train_dataset=data, processing_class=tokenizer, peft_config=peft_config(cfg))
     train_and_save(trainer, tokenizer, args.out)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 
 from datasets import Dataset
-from trl import SFTConfig, SFTTrainer
+from trl import SFTConfig
 
 from ..config import load_params
 from ..io import read_jsonl
 from .common import common_trainer_kwargs, load_tokenizer, new_model, peft_config, setup, stage_args, train_and_save
+from .packing import PackedSFTTrainer
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def main() -> None:
                        per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
                        lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
                        **common_trainer_kwargs(args.seed, args.out))
-    trainer = SFTTrainer(model=new_model(cfg, tokenizer), args=config, train_dataset=texts,
+    trainer = PackedSFTTrainer(model=new_model(cfg, tokenizer), args=config, train_dataset=texts,
                          processing_class=tokenizer, peft_config=peft_config(cfg))
     train_and_save(trainer, tokenizer, args.out)
 

@@ -1,0 +1,92 @@
+"""Packed batches for SFT and knowledge injection: no arithmetic on padding, no cross-talk.
+
+A batch keeps its meaning (the same `batch_size` examples per optimizer step, the loss averaged over
+their label tokens), but instead of padding every example to the batch's longest, the examples are
+packed into a few rows (best-fit decreasing). Each example restarts its position ids at 0 and there is
+no attention mask, so transformers builds a block-diagonal causal mask from the position ids
+(`masking_utils.find_packed_sequence_indices`, sdpa and eager alike, CPU and GPU): no token attends to
+another example. `tests/test_packing.py` shows an example's loss and logits are the same packed as alone.
+
+Why by hand: TRL's `padding_free=True` puts a whole batch in one row, whose attention then costs
+(batch tokens)^2; its BFD packing packs the whole dataset, which changes how many examples a step sees.
+Measured on the default study (2-core CPU, one thread; `python -m src.training.bench`): see the README's
+speed section.
+
+`PackedSFTTrainer` is TRL's SFTTrainer with this collator and the model's own causal-LM loss on the
+CPU. TRL computes the loss with a fused, chunked LM head: a Triton kernel on GPUs, but on the CPU its
+torch fallback makes about ten passes over the [tokens, vocabulary] tile and took most of the step time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from trl import SFTTrainer
+
+# A row holds examples up to this multiple of the batch's longest example: wide enough that rows fill
+# up, narrow enough that attention (quadratic in the row's width) stays small. Measured: src.training.bench.
+ROW_WIDTH = 1.25
+
+
+def pack_rows(lengths: list[int], width: int) -> list[list[int]]:
+    """Best-fit decreasing: the example indices of each row, every row at most `width` tokens (an
+    example longer than `width` gets a row of its own). Deterministic: ties keep the input order."""
+    rows: list[list[int]] = []
+    free: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        fits = [r for r in range(len(rows)) if free[r] >= lengths[i]]
+        if fits:
+            best = min(fits, key=lambda r: free[r])
+            rows[best].append(i)
+            free[best] -= lengths[i]
+        else:
+            rows.append([i])
+            free.append(width - lengths[i])
+    return rows
+
+
+@dataclass
+class PackedCollator:
+    """Examples ({input_ids, labels?}) -> input_ids, labels, position_ids of packed rows, plus the
+    count of real tokens (popped by the trainer before the forward pass)."""
+
+    pad_token_id: int
+    row_width: float = ROW_WIDTH
+
+    def __call__(self, examples: list[dict]) -> dict:
+        lengths = [len(e["input_ids"]) for e in examples]
+        rows = pack_rows(lengths, int(self.row_width * max(lengths)))
+        width = max(sum(lengths[i] for i in row) for row in rows)
+        ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        labels = torch.full((len(rows), width), -100, dtype=torch.long)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, row in enumerate(rows):
+            at = 0
+            for i in row:
+                n = lengths[i]
+                ids[r, at:at + n] = torch.tensor(examples[i]["input_ids"])
+                labels[r, at:at + n] = torch.tensor(examples[i].get("labels", examples[i]["input_ids"]))
+                labels[r, at] = -100  # nothing before an example's first token predicts it
+                positions[r, at:at + n] = torch.arange(n)
+                at += n
+            positions[r, at:] = torch.arange(width - at)  # the tail of padding is a block of its own
+        return {"input_ids": ids, "labels": labels, "position_ids": positions, "num_real_tokens": sum(lengths)}
+
+
+class PackedSFTTrainer(SFTTrainer):
+    """SFTTrainer on packed batches; the loss is the mean over the batch's label tokens, as TRL's."""
+
+    def __init__(self, *args, processing_class, **kwargs):
+        super().__init__(*args, processing_class=processing_class,
+                         data_collator=PackedCollator(processing_class.pad_token_id), **kwargs)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        real = torch.tensor(inputs.pop("num_real_tokens"), device=self.accelerator.device)
+        if inputs["input_ids"].is_cuda:  # TRL's fused LM head: no [tokens, vocabulary] logits in memory
+            outputs = model(**inputs, use_cache=False, fused_lm_head=True)
+        else:
+            outputs = model(**inputs, use_cache=False)
+        if model.training:  # TRL's token count, which the speed table reads (padding excluded)
+            self._total_train_tokens += int(self.accelerator.gather_for_metrics(real).sum())
+            self._metrics["train"]["num_tokens"] = [self._total_train_tokens]
+        return (outputs.loss, outputs) if return_outputs else outputs.loss
