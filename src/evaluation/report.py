@@ -27,7 +27,7 @@ from .errors import error_kind, localise  # noqa: E402
 from .paper_numbers import PAPER_COMP, PAPER_ERRORS  # noqa: E402
 from .stats import mean_ci, paired_diff_ci, pass_at_k  # noqa: E402
 from .tables import LEVEL_NAMES, accuracies, cell_text, read_csv  # noqa: E402
-from .timing import summarise, wall_span  # noqa: E402
+from .timing import speed_rows, speed_section, wall_span  # noqa: E402
 
 log = logging.getLogger(__name__)
 ATOMIC, COMP = "SFT(Mem+Ctx)", "SFT(Comp)"
@@ -62,10 +62,6 @@ def _seed_text(n: int) -> str:
 def cell_pm(m: float, half: float) -> str:
     """'+m ± half' in points; the bare value when there is no interval (one question or seed)."""
     return f"{m:+.1f}" if half != half else f"{m:+.1f} ± {half:.1f}"  # half != half: nan
-
-
-def _minutes(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 60:.1f} min"
 
 
 def verdicts(rows: list[dict]) -> list[dict]:
@@ -325,26 +321,6 @@ def rl_signal_section(rows: list[dict]) -> list[str]:
     return L + [""]
 
 
-# ---------------------------------------------------------------- speed
-def speed_rows(results: Path) -> list[dict]:
-    bench = {name: (s, rss) for name, s, rss in summarise(results / "benchmarks")} \
-        if (results / "benchmarks").exists() else {}
-    rows = []
-    for stats in sorted((results / "models").glob("**/train_stats.json")):
-        name = stats.parent.relative_to(results / "models").as_posix()
-        st = json.loads(stats.read_text())
-        rows.append({"job": name, "seconds": round(bench.get(name, (st["runtime_s"], 0))[0], 1),
-                     "peak_rss_mib": round(bench.get(name, (0, 0))[1]),
-                     "train_s": round(st["runtime_s"], 1), "tokens_per_s": round(st["tokens_per_s"]),
-                     "model_gflops": round(st["model_flops_per_s"] / 1e9, 2)})
-    trained = {r["job"] for r in rows}
-    for name, (s, rss) in bench.items():
-        if name not in trained:
-            rows.append({"job": name, "seconds": round(s, 1), "peak_rss_mib": round(rss), "train_s": None,
-                         "tokens_per_s": None, "model_gflops": None})
-    return rows
-
-
 # ---------------------------------------------------------------- the paper's other experiments
 def share_figure(rows: list[dict], shares: dict[int, tuple[str, str]], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -463,29 +439,9 @@ def build(cfg: dict, results: Path) -> str:
     L += rl_signal_section(rl_signal_rows(results, cfg))
     L += other_experiments(rows, cfg, results)
 
-    total = sum(r["seconds"] for r in speed)
     wall = wall_span(results / "benchmarks") if (results / "benchmarks").exists() else None
-    rss = max((r["peak_rss_mib"] for r in speed), default=0)
-    inject = next((r for r in speed if r["job"] == "inject"), None)
-    L += ["## Speed", "",
-          f"Measured matmul peak of this machine ({peak['device']}, {peak['threads']} threads): "
-          f"{peak['fp32_gflops']:.0f} GFLOP/s fp32, {peak['bf16_gflops']:.0f} GFLOP/s bf16.",
-          f"Wall time of the study: {_minutes(wall)} (first job's start to last job's end); sum of job times: "
-          f"{total:.0f} s ({total / 60:.1f} min; jobs run side by side as `--cores` allows); largest peak RSS of a "
-          f"job: {rss / 1024:.2f} GiB (Snakemake's `benchmark:` files; absent under `dvc repro`).", ""]
-    if inject:
-        L.append(f"Knowledge injection: {inject['tokens_per_s']} tokens/s, {inject['model_gflops']} model GFLOP/s "
-                 f"= {100 * inject['model_gflops'] / peak['fp32_gflops']:.0f}% of the fp32 peak "
-                 "(model FLOPs = 6 x parameters x tokens).")
-    L += [f"Generation ({gen['questions']} Comp test questions, greedy, up to {gen['max_new_tokens']} new tokens): "
-          f"batched (batch {gen['batch_size']}, KV cache) {gen['batched_s']:.1f} s vs one at a time "
-          f"{gen['one_at_a_time_s']:.1f} s: **{gen['speedup']:.1f}x**; identical outputs for "
-          f"{100 * gen['same_output_share']:.0f}% of questions.", "",
-          "| job | seconds | peak RSS (MiB) | tokens/s | model GFLOP/s |", "|---|---:|---:|---:|---:|"]
-    for r in speed:
-        L.append(f"| {r['job']} | {r['seconds']:.0f} | {r['peak_rss_mib']} | {r['tokens_per_s'] or '-'} | "
-                 f"{r['model_gflops'] if r['model_gflops'] is not None else '-'} |")
-    L += ["", "## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {cfg['preset']}` "
+    L += speed_section(speed, peak, gen, wall)
+    L += ["## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {cfg['preset']}` "
           "in params.yaml). Parameters after the preset is merged:", "", "```yaml",
           yaml.safe_dump({k: v for k, v in cfg.items()}, sort_keys=False, width=110).rstrip(), "```"]
     return "\n".join(L) + "\n"

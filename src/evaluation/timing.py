@@ -1,11 +1,22 @@
-"""Read Snakemake's per-job benchmark files (`benchmark:` in the rules) for the report's speed table.
+"""The study's speed: job times, training throughput against the machine's peak, and the targets.
 
-Snakemake writes them; `dvc repro` does not, so the report falls back on each model's train_stats.json.
+Job times come from Snakemake's per-job benchmark files (`benchmark:` in the rules); `dvc repro` writes
+none, so the report falls back on each model's train_stats.json. Throughput is in model FLOP/s
+(6 x parameters x real tokens, padding excluded), compared with the matmul peak measured on the same
+machine (`src/evaluation/speed.py matmul`) for as many threads as the job had.
 """
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from statistics import median
+
+# Targets of the default study on the 2-core laptop (issue "Training at the machine's speed").
+INJECT_SHARE = 0.35  # knowledge injection: model FLOP/s over the fp32 peak
+SFT_SHARE = 0.30  # an SFT job: over the peak's share of the job's threads
+BATCHED_SPEEDUP = 10.0  # batched generation over one question at a time
+STUDY_MINUTES = 20.0  # wall time of the whole default study
 
 
 def _records(bench_dir: Path):
@@ -26,3 +37,106 @@ def wall_span(bench_dir: Path) -> float | None:
     its job ends, so a job started at (file time - its seconds). Meaningful for a study run in one go."""
     spans = [(tsv.stat().st_mtime - float(rec["s"]), tsv.stat().st_mtime) for tsv, rec in _records(bench_dir)]
     return max(e for _, e in spans) - min(s for s, _ in spans) if spans else None
+
+
+def speed_rows(results: Path) -> list[dict]:
+    """One row per job (speed.csv): seconds and peak RSS; for training jobs also tokens/s, model GFLOP/s,
+    threads and, for GRPO, completions per second and the share of time spent sampling them."""
+    bench = {name: (s, rss) for name, s, rss in summarise(results / "benchmarks")} \
+        if (results / "benchmarks").exists() else {}
+    rows = []
+    for stats in sorted((results / "models").glob("**/train_stats.json")):
+        name = stats.parent.relative_to(results / "models").as_posix()
+        st = json.loads(stats.read_text())
+        rows.append({"job": name, "seconds": round(bench.get(name, (st["runtime_s"], 0))[0], 1),
+                     "peak_rss_mib": round(bench.get(name, (0, 0))[1]), "train_s": round(st["runtime_s"], 1),
+                     "threads": st.get("threads"), "tokens_per_s": round(st["tokens_per_s"]),
+                     "model_gflops": round(st["model_flops_per_s"] / 1e9, 2),
+                     "samples_per_s": round(st["samples_per_s"], 2) if "samples_per_s" in st else None,
+                     "generation_share": round(st["generation_s"] / st["runtime_s"], 3) if "generation_s" in st else None})
+    trained = {r["job"] for r in rows}
+    for name, (s, rss) in bench.items():
+        if name not in trained:
+            rows.append({"job": name, "seconds": round(s, 1), "peak_rss_mib": round(rss), "train_s": None,
+                         "threads": None, "tokens_per_s": None, "model_gflops": None, "samples_per_s": None,
+                         "generation_share": None})
+    return rows
+
+
+def peak_share(row: dict, peak: dict) -> float:
+    """A training job's model FLOP/s over the peak of its threads (the measured peak scaled from the
+    benchmark's thread count to the job's; a GPU job: the GPU's peak)."""
+    scale = 1.0 if peak["device"] != "cpu" else (row["threads"] or peak["threads"]) / peak["threads"]
+    return row["model_gflops"] / (peak["fp32_gflops"] * scale)
+
+
+def _kind(job: str) -> str:
+    last = job.rsplit("/", 1)[-1].rsplit("__", 1)[-1]
+    return "inject" if job == "inject" else last.split("-", 1)[0] if "-" in last else "other"
+
+
+def targets(rows: list[dict], peak: dict, generation: dict, wall_s: float | None) -> list[dict]:
+    """The speed targets, each with what was measured and whether it is met (None: nothing to judge)."""
+    out = []
+    trained = [r for r in rows if r["model_gflops"] is not None]
+    inject = next((r for r in trained if r["job"] == "inject"), None)
+    if inject:
+        share = peak_share(inject, peak)
+        out.append({"what": "knowledge injection", "target": f">= {INJECT_SHARE:.0%} of the fp32 peak",
+                    "measured": f"{inject['tokens_per_s']} tokens/s, {inject['model_gflops']:.1f} model GFLOP/s = "
+                                f"{share:.0%} of the peak for {inject['threads'] or peak['threads']} threads",
+                    "met": share >= INJECT_SHARE})
+    sft = [r for r in trained if _kind(r["job"]) in ("sft", "lora")]
+    if sft:
+        shares = [peak_share(r, peak) for r in sft]
+        threads = sorted({r["threads"] or peak["threads"] for r in sft})
+        out.append({"what": f"SFT ({len(sft)} jobs, {'/'.join(map(str, threads))} thread(s) each)",
+                    "target": f">= {SFT_SHARE:.0%} of the peak's share of the job's threads",
+                    "measured": f"median {median(r['tokens_per_s'] for r in sft):.0f} tokens/s, "
+                                f"{median(r['model_gflops'] for r in sft):.1f} model GFLOP/s = {median(shares):.0%} "
+                                f"(lowest {min(shares):.0%})",
+                    "met": median(shares) >= SFT_SHARE})
+    out.append({"what": f"batched generation ({generation['questions']} Comp questions, batch {generation['batch_size']})",
+                "target": f">= {BATCHED_SPEEDUP:.0f}x one question at a time",
+                "measured": f"{generation['speedup']:.1f}x ({generation['batched_s']:.1f} s vs "
+                            f"{generation['one_at_a_time_s']:.1f} s); transformers' `generate`, batched: "
+                            f"{generation['library_batched_s']:.1f} s",
+                "met": generation["speedup"] >= BATCHED_SPEEDUP})
+    grpo = [r for r in trained if r["samples_per_s"] is not None]
+    if grpo:
+        out.append({"what": f"GRPO ({len(grpo)} jobs)", "target": "shown: samples/s, generation vs update",
+                    "measured": f"median {median(r['samples_per_s'] for r in grpo):.1f} completions/s; a step is "
+                                f"{median(r['generation_share'] for r in grpo):.0%} sampling and scoring, "
+                                f"{1 - median(r['generation_share'] for r in grpo):.0%} update",
+                    "met": None})
+    if wall_s is not None:
+        out.append({"what": "the whole study, wall time", "target": f"<= {STUDY_MINUTES:.0f} min (default study)",
+                    "measured": f"{wall_s / 60:.1f} min", "met": wall_s / 60 <= STUDY_MINUTES})
+    return out
+
+
+def speed_section(rows: list[dict], peak: dict, generation: dict, wall_s: float | None) -> list[str]:
+    """REPORT.md's speed section: the machine, the targets, then every job."""
+    total = sum(r["seconds"] for r in rows)
+    rss = max((r["peak_rss_mib"] for r in rows), default=0)
+    L = ["## Speed", "",
+         f"Machine: {peak.get('machine', peak['device'])}; measured matmul peak ({peak['device']}, {peak['threads']} "
+         f"threads): {peak['fp32_gflops']:.0f} GFLOP/s fp32, {peak['bf16_gflops']:.0f} GFLOP/s bf16.",
+         f"Wall time of the study: {'-' if wall_s is None else f'{wall_s / 60:.1f} min'} (first job's start to last "
+         f"job's end); sum of job times: {total:.0f} s ({total / 60:.1f} min; jobs run side by side as `--cores` "
+         f"allows); largest peak RSS of a job: {rss / 1024:.2f} GiB (Snakemake's `benchmark:` files; absent under "
+         "`dvc repro`). Model FLOPs = 6 x parameters x real tokens (padding excluded).", "",
+         "| what | measured | target | met |", "|---|---|---|---|"]
+    for t in targets(rows, peak, generation, wall_s):
+        met = "-" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        L.append(f"| {t['what']} | {t['measured']} | {t['target']} | {met} |")
+    L += ["", "| job | seconds | peak RSS (MiB) | threads | tokens/s | model GFLOP/s | GRPO completions/s | "
+          "GRPO sampling share |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def cell(x, fmt="{}"):
+        return "-" if x is None else fmt.format(x)
+    for r in rows:
+        L.append(f"| {r['job']} | {r['seconds']:.0f} | {r['peak_rss_mib']} | {cell(r['threads'])} | "
+                 f"{cell(r['tokens_per_s'])} | {cell(r['model_gflops'])} | {cell(r['samples_per_s'])} | "
+                 f"{cell(r['generation_share'], '{:.0%}')} |")
+    return L + [""]

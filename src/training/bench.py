@@ -1,0 +1,147 @@
+"""Where a training step's time goes: TRL's trainer as configured before, each change made since, and a
+plain PyTorch loop, on the same model, data and batches. Not part of the study (a benchmark, not a test):
+
+    python -m src.training.bench --preset default --threads 1 --stage sft     # then --stage inject
+
+It needs the preset's data and tokenizer (`snakemake --cores all results/default/tokenizer`) and writes
+results/<preset>/speed/trainer_<stage>_<threads>t.md: median seconds per step, real tokens/s and model
+FLOP/s (6 x parameters x real tokens) against the matmul peak measured in the same process.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from statistics import median
+
+import torch
+from datasets import Dataset
+from transformers import TrainerCallback
+from trl import SFTConfig, SFTTrainer
+
+from ..config import load_params, results_dir
+from ..evaluation.speed import matmul_peak
+from ..io import atomic_write_text, read_jsonl
+from ..text import completion_of, prompt_of
+from .common import new_model
+from .packing import PackedCollator, PackedSFTTrainer
+from .sft import qa_dataset
+
+
+class PlainLoss(SFTTrainer):
+    """TRL's trainer with the model's own loss instead of TRL's fused LM head; batches padded as TRL pads."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        return model(**inputs, use_cache=False).loss
+
+
+class StepTimer(TrainerCallback):
+    def __init__(self):
+        self.seconds: list[float] = []
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self.start = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+def dataset(cfg: dict, data: Path, stage: str) -> Dataset:
+    if stage == "inject":
+        return Dataset.from_list([{"text": r["text"]} for r in read_jsonl(data / "biographies.jsonl")])
+    rows = qa_dataset(data, ["mem", "ctx", "comp"], cfg["training"]["sft"]["atomic_holdout"])  # SFT(Mem+Ctx+Comp)
+    return Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
+
+
+def trainer_variant(name: str, cfg: dict, tokenizer, data: Dataset, stage: str, steps: int, out: Path):
+    t = cfg["training"][stage]
+    config = SFTConfig(output_dir=str(out), max_steps=steps, learning_rate=t["learning_rate"],
+                       per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
+                       completion_only_loss=stage == "sft", packing=False, report_to="none", save_strategy="no",
+                       disable_tqdm=True, use_cpu=True, bf16=False, seed=0, dataloader_num_workers=0,
+                       gradient_checkpointing=name == "TRL as before")
+    cls = {"TRL as before": SFTTrainer, "no gradient checkpointing": SFTTrainer,
+           "+ the model's own loss": PlainLoss, "+ packed batches (the pipeline)": PackedSFTTrainer}[name]
+    timer = StepTimer()
+    trainer = cls(model=new_model(cfg, tokenizer), args=config, train_dataset=data, processing_class=tokenizer,
+                  callbacks=[timer])
+    trainer.train()
+    return timer.seconds, trainer
+
+
+def plain_loop(trainer, steps: int) -> list[float]:
+    """The same model, packed batches and AdamW, without the Trainer: a lower bound for its overhead."""
+    model = trainer.model.train()
+    collate = PackedCollator(trainer.processing_class.pad_token_id)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    size = trainer.args.per_device_train_batch_size
+    data = trainer.train_dataset
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0)).tolist()  # random batches, as the trainer's
+    seconds = []
+    for step in range(steps):
+        start = time.perf_counter()
+        batch = collate([data[order[(step * size + i) % len(data)]] for i in range(size)])
+        batch.pop("num_real_tokens")
+        loss = model(**batch, use_cache=False).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--stage", choices=["sft", "inject"], default="sft")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=30, help="steps per variant; the first 5 are warm-up")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)  # as the study runs (src/training/common.py: setup)
+    cfg = load_params(args.params, args.preset)
+    results = results_dir(cfg)
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(results / "tokenizer")
+    data = dataset(cfg, results / "data", args.stage)
+    peak = matmul_peak()
+    params = sum(p.numel() for p in new_model(cfg, tokenizer).parameters())
+    rows, last, scratch = [], None, tempfile.mkdtemp()
+    for name in ("TRL as before", "no gradient checkpointing", "+ the model's own loss",
+                 "+ packed batches (the pipeline)"):
+        seconds, last = trainer_variant(name, cfg, tokenizer, data, args.stage, args.steps, Path(scratch))
+        rows.append((name, median(seconds[5:])))
+    torch.use_deterministic_algorithms(False)  # what the study's determinism costs
+    seconds, _ = trainer_variant("+ packed batches (the pipeline)", cfg, tokenizer, data, args.stage, args.steps,
+                                 Path(scratch))
+    rows.append(("the pipeline without deterministic algorithms", median(seconds[5:])))
+    torch.use_deterministic_algorithms(True)
+    rows.append(("plain PyTorch loop, packed batches", median(plain_loop(last, args.steps)[5:])))
+    again = matmul_peak()  # the peak again: another process on the machine lowers one measurement
+    peak = max(peak, again, key=lambda p: p["fp32_gflops"])
+    # real tokens per step: the mean example length (as TRL tokenised it) x the batch size
+    lengths = [len(ids) for ids in last.train_dataset["input_ids"]]
+    tokens = sum(lengths) / len(lengths) * cfg["training"][args.stage]["batch_size"]
+    share = peak["fp32_gflops"] * args.threads / peak["threads"]
+    L = [f"# Training step, {args.stage}, preset `{args.preset}`: {args.threads} thread(s)", "",
+         f"Machine: {peak['machine']}; matmul peak {peak['fp32_gflops']:.0f} GFLOP/s fp32 with {peak['threads']} "
+         f"threads ({share:.0f} for {args.threads}). Model: {params / 1e6:.2f}M parameters; "
+         f"{tokens:.0f} real tokens per step (batch {cfg['training'][args.stage]['batch_size']}). Median of "
+         f"{args.steps - 5} steps after 5 of warm-up. `python -m src.training.bench --preset {args.preset} "
+         f"--stage {args.stage} --threads {args.threads}`", "",
+         "| variant | s/step | real tokens/s | model GFLOP/s | share of the peak |", "|---|---:|---:|---:|---:|"]
+    for name, s in rows:
+        flops = 6 * params * tokens / s / 1e9
+        L.append(f"| {name} | {s:.3f} | {tokens / s:.0f} | {flops:.1f} | {flops / share:.0%} |")
+    shutil.rmtree(scratch, ignore_errors=True)
+    out = results / "speed" / f"trainer_{args.stage}_{args.threads}t.md"
+    atomic_write_text(out, "\n".join(L) + "\n")
+    print("\n".join(L))
+
+
+if __name__ == "__main__":
+    main()
