@@ -77,6 +77,8 @@ def generation_speed(model, tokenizer, prompts: list[str], batch_size: int, max_
     runs = {"batched": lambda: generate(model, tokenizer, prompts, batch_size, max_new_tokens, "batched"),
             "one_at_a_time": lambda: generate(model, tokenizer, prompts, 1, max_new_tokens, "one at a time"),
             "library_batched": lambda: library_generate(model, tokenizer, prompts, batch_size, max_new_tokens)}
+    generate(model, tokenizer, prompts[:batch_size], batch_size, max_new_tokens, "warm-up")  # untimed: first-call costs
+    library_generate(model, tokenizer, prompts[:batch_size], batch_size, max_new_tokens)
     texts = {}
     for name, run in runs.items():
         t0 = time.perf_counter()
