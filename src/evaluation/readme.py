@@ -16,6 +16,8 @@ from ..io import atomic_write_text
 # where to stop inside it (None: at the section's end))
 BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("results.md", None, None),
           "speed": ("REPORT.md", "## Speed", "\n| job |"),
+          "trainer_sft": ("speed/trainer_sft_1t.md", None, None),  # python -m src.training.bench
+          "trainer_inject": ("speed/trainer_inject_2t.md", None, None),
           "sweep": ("../sweep.md", None, None)}  # results/sweep.md: every preset of the sweep
 
 
