@@ -29,6 +29,8 @@ ENV = "../envs/pipeline.yaml"
 STAGE = r"[a-z]+-[a-z+]+(@\d+)?"  # e.g. sft-mem+ctx, sft-mem+ctx@30 (30% of the questions), grpo-comp
 CHAIN = rf"{STAGE}(__{STAGE})*"  # a model folder named after its stage chain
 BASE = "inject"  # the knowledge-injected base model, one for all seeds (the paper's one pretrained model)
+GENERIC = CFG["generic"]["enabled"]  # the generic language stage before knowledge injection (a deviation)
+GENERIC_MODEL = "generic"
 # Models are named relative to models/: the base, or seed<N>/<chain> for every recipe and its prefixes.
 EVALUATED = [BASE] + [f"seed{s}/{c}" for s in SEEDS for c in model_chains(CFG)]
 # what decoding depends on: a change of the pass@k or benchmark settings does not rerun the evaluations

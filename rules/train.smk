@@ -3,16 +3,47 @@
 # recipes sharing a prefix share its model.
 
 
+if GENERIC:
+
+    rule train_generic:  # the generic language stage, a deviation that is off unless generic.enabled
+        input:
+            data=f"{RESULTS}/data",
+            tokenizer=f"{RESULTS}/tokenizer",
+        output:
+            directory(f"{RESULTS}/models/{GENERIC_MODEL}"),
+        params:
+            preset=PRESET,
+            model=CFG["model"],
+            generic=CFG["generic"],
+            inject=CFG["training"]["inject"],
+            sft=CFG["training"]["sft"],
+        log:
+            f"{RESULTS}/logs/{GENERIC_MODEL}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/{GENERIC_MODEL}.tsv"
+        threads: threads_of("inject")
+        resources:
+            **resources_of("inject"),
+        conda:
+            ENV
+        shell:
+            f"python -m src.training.launch --gpus {LAUNCH_GPUS['inject']} src.training.generic"
+            " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
+            " --seed 0 --out {output} > {log} 2>&1"
+
+
 rule inject_knowledge:
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
+        **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else {}),
     output:
         directory(f"{RESULTS}/models/{BASE}"),
     params:
         preset=PRESET,
         model=CFG["model"],
         inject=CFG["training"]["inject"],
+        init=lambda wildcards, input: f" --init {input.init}" if GENERIC else "",
     log:
         f"{RESULTS}/logs/{BASE}.log",
     benchmark:
@@ -25,7 +56,7 @@ rule inject_knowledge:
     shell:
         f"python -m src.training.launch --gpus {LAUNCH_GPUS['inject']} src.training.inject"
         " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
-        " --seed 0 --out {output} > {log} 2>&1"
+        " --seed 0{params.init} --out {output} > {log} 2>&1"
 
 
 rule train_sft:

@@ -6,6 +6,8 @@ Writes, into --out:
   qa_mem.jsonl, qa_ctx.jsonl, qa_comp.jsonl   one question per line, all splits
   plan.json                  relation levels and the train/test relation paths per task
   stats.json                 counts per task and split
+  generic/                   with `generic.enabled`: the generic language stage's world (src/data/generic.py):
+                             facts.jsonl, biographies.jsonl, qa_{mem,ctx,comp}.jsonl
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import logging
 from ..config import load_params
 from ..io import atomic_dir, write_json, write_jsonl
 from .checks import check_dataset
-from .questions import QuestionSettings, build_questions
+from .generic import build_generic, check_generic
+from .questions import TASK_GROUPS, QuestionSettings, build_questions
 from .relations import BY_NAME
 from .world import build_world, injection_corpus
 
@@ -38,6 +41,15 @@ def generate(cfg: dict, out) -> dict:
              for (s, r), o in sorted(world.facts.items())]
     biographies = injection_corpus(world, w["bio_renderings"], w["seed"] + 1)
     errors = check_dataset(facts, records, plan, biographies)
+    generic = None
+    if cfg["generic"]["enabled"]:
+        g_world, g_bios, g_records = build_generic(cfg, world)
+        g_facts = [{"subject": s, "relation": r, "object": o, "group": BY_NAME[r].group}
+                   for (s, r), o in sorted(g_world.facts.items())]
+        tasks = [t for t in ("mem", "ctx", "comp") if cfg["generic"]["train_questions"][t]]
+        asked = [r.name for r in world.relations if any(r.group in TASK_GROUPS[t] for t in tasks)]
+        errors += check_generic(facts, g_facts, g_records, asked)
+        generic = (g_facts, g_bios, g_records)
     if errors:  # a generator bug: refuse to write data that breaks the study's rules
         raise RuntimeError(f"{len(errors)} invariant violations, e.g.:\n" + "\n".join(errors[:10]))
     with atomic_dir(out) as tmp:
@@ -47,6 +59,13 @@ def generate(cfg: dict, out) -> dict:
             write_jsonl(tmp / f"qa_{task}.jsonl", (r for r in records if r["task"] == task))
         write_json(tmp / "plan.json", plan)
         write_json(tmp / "stats.json", dict(sorted(stats.items())))
+        if generic:
+            g_facts, g_bios, g_records = generic
+            (tmp / "generic").mkdir()
+            write_jsonl(tmp / "generic" / "facts.jsonl", g_facts)
+            write_jsonl(tmp / "generic" / "biographies.jsonl", g_bios)
+            for task in ("mem", "ctx", "comp"):
+                write_jsonl(tmp / "generic" / f"qa_{task}.jsonl", (r for r in g_records if r["task"] == task))
     return dict(stats)
 
 

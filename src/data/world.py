@@ -87,12 +87,16 @@ def active_relations(names) -> list[Relation]:
 
 
 def build_world(seed: int, n_parametric: int, n_contextual: int, value_pool_size: int,
-                relations="all", templates: int = 3) -> World:
+                relations="all", templates: int = 3, avoid: frozenset[str] = frozenset()) -> World:
+    """A world; `avoid`: names it must not use (another world's people)."""
     fake = Faker("en_US")
     fake.seed_instance(seed)
     rng = random.Random(seed)
-    names = _unique(lambda: f"{fake.first_name()} {fake.last_name()}", n_parametric + n_contextual,
-                    "person name")
+
+    def name() -> str:
+        n = f"{fake.first_name()} {fake.last_name()}"
+        return "" if n in avoid else n  # _unique skips empty draws
+    names = _unique(name, n_parametric + n_contextual, "person name")
     rng.shuffle(names)
     world = World(names[:n_parametric], names[n_parametric:], active_relations(relations), templates)
     pools = {**POOLS, **_value_pools(fake, rng, value_pool_size)}

@@ -1,25 +1,31 @@
 """Entry point: knowledge injection, a causal LM trained on the parametric biographies.
 
 Every rendering of every parametric biography is one training text; the loss is on all tokens.
-The result is the base model every recipe starts from.
+The result is the base model every recipe starts from. With --init (the generic language stage, a
+deviation that is off by default) it starts from that model instead of a new one.
 """
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from datasets import Dataset
 from trl import SFTConfig
 
 from ..config import load_params
 from ..io import read_jsonl
-from .common import common_trainer_kwargs, load_tokenizer, new_model, peft_config, setup, stage_args, train_and_save
+from .common import (common_trainer_kwargs, load_model, load_tokenizer, new_model, peft_config, setup, stage_args,
+                     train_and_save)
 from .packing import PackedSFTTrainer
 
 log = logging.getLogger(__name__)
 
 
 def main() -> None:
-    args = stage_args(__doc__).parse_args()
+    ap = stage_args(__doc__)
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start from this model (the generic language stage's) instead of a new one")
+    args = ap.parse_args()
     setup(args.seed)
     cfg = load_params(args.params, args.preset)
     t = cfg["training"]["inject"]
@@ -29,8 +35,9 @@ def main() -> None:
                        per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
                        lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
                        **common_trainer_kwargs(args.seed, args.out))
-    trainer = PackedSFTTrainer(model=new_model(cfg, tokenizer), args=config, train_dataset=texts,
-                         processing_class=tokenizer, peft_config=peft_config(cfg))
+    model = load_model(args.init) if args.init else new_model(cfg, tokenizer)
+    trainer = PackedSFTTrainer(model=model, args=config, train_dataset=texts, processing_class=tokenizer,
+                               peft_config=peft_config(cfg))
     train_and_save(trainer, tokenizer, args.out)
 
 

@@ -22,14 +22,18 @@ SPECIALS = {"pad_token": "<pad>", "unk_token": "<unk>", "bos_token": "<bos>", "e
 
 
 def world_texts(data_dir: Path):
-    with open(data_dir / "biographies.jsonl") as f:
-        for line in f:
-            yield json.loads(line)["text"]
-    for task in ("mem", "ctx", "comp"):
-        with open(data_dir / f"qa_{task}.jsonl") as f:
+    """Every text of the study's world, and of the generic language stage's world when there is one."""
+    for folder in (data_dir, data_dir / "generic"):
+        if not folder.exists():
+            continue
+        with open(folder / "biographies.jsonl") as f:
             for line in f:
-                r = json.loads(line)
-                yield f"{r['context']} Question: {r['question']} Answer: {r['answer_cot']}"
+                yield json.loads(line)["text"]
+        for task in ("mem", "ctx", "comp"):
+            with open(folder / f"qa_{task}.jsonl") as f:
+                for line in f:
+                    r = json.loads(line)
+                    yield f"{r['context']} Question: {r['question']} Answer: {r['answer_cot']}"
 
 
 def build_word_tokenizer(data_dir: Path) -> PreTrainedTokenizerFast:
