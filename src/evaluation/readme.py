@@ -18,7 +18,8 @@ BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("r
           "speed": ("REPORT.md", "## Speed", "\n| job |"),
           "trainer_sft": ("speed/trainer_sft_1t.md", None, None),  # python -m src.training.bench
           "trainer_inject": ("speed/trainer_inject_2t.md", None, None),
-          "sweep": ("../sweep.md", None, None)}  # results/sweep.md: every preset of the sweep
+          "sweep": ("../sweep.md", None, None),  # results/sweep.md: every preset of the sweep
+          "findings": ("../findings.md", None, None)}  # results/findings.md: what the sweep shows
 
 
 def block(name: str, body: str) -> str:

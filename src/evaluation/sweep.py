@@ -1,4 +1,4 @@
-"""Entry point: the sweep table, results/sweep.md and results/sweep.csv.
+"""Entry point: the sweep table, results/sweep.md and results/sweep.csv, and what it shows, results/findings.md.
 
 params.yaml's `sweep` lists presets; each differs from the default study in a few knobs (model size,
 amount of atomic and composite data, RL steps and group size). Run each one's study first
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from ..io import atomic_write_text
-from ..io import csv_text
+from ..io import atomic_write_text, csv_text
+from . import findings
 from .report import verdicts
 from .stats import mean_ci
 from .tables import accuracies, read_csv
@@ -43,22 +43,41 @@ def _mean(rows, recipe, task, level) -> str:
     return f"{mean_ci(vals)[0]:.1f}" if vals else "-"
 
 
+def describe(changes: list[str], earlier: dict[str, list[str]]) -> str:
+    """The knobs a preset changes; relative to the earlier sweep preset that it extends most, if any
+    (one whose every knob it also sets, sharing at least one value)."""
+    def keys(items):
+        return {c.split("=", 1)[0] for c in items}
+    shared = {p: len(set(c) & set(changes)) for p, c in earlier.items() if c and keys(c) <= keys(changes)}
+    parent = max((p for p, n in shared.items() if n), key=lambda p: shared[p], default=None)
+    if parent is None:
+        return "; ".join(changes) or "(the default study)"
+    return f"`{parent}` and " + "; ".join(c for c in changes if c not in earlier[parent])
+
+
 def sweep_rows(params: Path, results: Path) -> list[dict]:
     raw = yaml.safe_load(params.read_text())
-    rows = []
+    rows, earlier = [], {}
     for preset in raw.get("sweep", []):
         overlay = raw["presets"].get(preset, {}) if preset != "default" else {}
-        row = {"preset": preset, "changes": "; ".join(flatten(overlay)) or "(the default study)"}
+        changes = flatten(overlay)
+        row = {"preset": preset, "changes": describe(changes, earlier)}
+        earlier[preset] = changes
         csv_path = results / preset / "metrics.csv"
         if not csv_path.exists():
             rows.append({**row, "status": f"not run yet: snakemake --cores all --config preset={preset}"})
             continue
         m = read_csv(csv_path)
         row["status"] = f"seeds {len({r['seed'] for r in m if r['seed'] != ''})}"
-        row["atomic Mem/Ctx I.I.D."] = f"{_mean(m, 'SFT(Mem+Ctx)', 'mem', 'iid')} / {_mean(m, 'SFT(Mem+Ctx)', 'ctx', 'iid')}"
-        for recipe in ("SFT(Comp)", "SFT(Mem+Ctx)->RL(Comp)"):
-            row[f"{recipe} Comp I.I.D./Zero-shot"] = \
-                f"{_mean(m, recipe, 'comp', 'iid')} / {_mean(m, recipe, 'comp', 'zero_shot')}"
+        for task in ("mem", "ctx"):  # the atomic skills after SFT(Mem+Ctx)
+            row[f"atomic {task.capitalize()} I.I.D./Composition"] = \
+                f"{_mean(m, 'SFT(Mem+Ctx)', task, 'iid')} / {_mean(m, 'SFT(Mem+Ctx)', task, 'composition')}"
+        row["SFT(Comp) Comp I.I.D./Zero-shot"] = f"{_mean(m, 'SFT(Comp)', 'comp', 'iid')} / " \
+                                                 f"{_mean(m, 'SFT(Comp)', 'comp', 'zero_shot')}"
+        for base in ("SFT(Mem+Ctx)", "SFT(Comp)"):  # what RL adds where the skills compose
+            row[f"{base}->RL(Comp) Comp Composition"] = \
+                f"{_mean(m, base, 'comp', 'composition')} -> {_mean(m, f'{base}->RL(Comp)', 'comp', 'composition')}"
+        row["SFT(Mem+Ctx)->RL(Comp) Comp Zero-shot"] = _mean(m, "SFT(Mem+Ctx)->RL(Comp)", "comp", "zero_shot")
         for v in verdicts(m):
             row[f"claim {v['claim'].split('.')[0]}"] = v["verdict"]
         rows.append(row)
@@ -83,6 +102,7 @@ def main() -> None:
     rows = sweep_rows(args.params, args.results)
     atomic_write_text(args.results / "sweep.csv", csv_text(rows))
     atomic_write_text(args.results / "sweep.md", to_markdown(rows))
+    atomic_write_text(args.results / "findings.md", findings.to_markdown(findings.findings(args.params, args.results)))
     print(to_markdown(rows))
 
 

@@ -35,6 +35,7 @@ def main() -> None:
                        per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
                        lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
                        **common_trainer_kwargs(args.seed, args.out))
+    log.info("knowledge injection starts from %s", args.init or "a new model")
     model = load_model(args.init) if args.init else new_model(cfg, tokenizer)
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=texts, processing_class=tokenizer,
                                peft_config=peft_config(cfg))
