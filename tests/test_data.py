@@ -129,6 +129,22 @@ def test_check_catches_a_leaked_parametric_hop(smoke_data):
     assert "states the parametric hop" in _broken(smoke_data, mutate)
 
 
+def test_check_catches_a_distractor_linking_a_parametric_hops_people(smoke_data):
+    """The question asks A's child (recalled); a context sentence "B's neighbor is A" would let a reader
+    guess that hop without recalling it. The generator never writes one; the check names it."""
+    def mutate(facts, records, plan, bios):
+        r = next(r for r in records if r["task"] == "comp" and r["context"]
+                 and any(BY_NAME[x].group == PARAMETRIC for x in r["relation_path"]))
+        i = next(i for i, x in enumerate(r["relation_path"]) if BY_NAME[x].group == PARAMETRIC)
+        a, b = r["entities"][i], r["entities"][i + 1]
+        link = next(x for x in BY_NAME if BY_NAME[x].group == CONTEXTUAL and BY_NAME[x].person and BY_NAME[x].symmetric)
+        for f in facts:  # make b and a neighbours (say), and say so in the context
+            if f["subject"] in (a, b) and f["relation"] == link:
+                f["object"] = a if f["subject"] == b else b
+        r["context"] += " " + BY_NAME[link].templates[0].format(s=b, o=a)
+    assert "the context links" in _broken(smoke_data, mutate)
+
+
 def test_check_catches_a_zero_shot_relation_in_training(smoke_data):
     def mutate(facts, records, plan, bios):
         zs = _first(records, "mem", "zero_shot")

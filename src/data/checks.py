@@ -65,6 +65,10 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
                 errors.append(f"{rid}: the context lacks the contextual hop {a} {rel} {b}")
             if BY_NAME[rel].group == PARAMETRIC and (given or given_inv):
                 errors.append(f"{rid}: the context states the parametric hop {a} {rel} {b}")
+            elif BY_NAME[rel].group == PARAMETRIC and r["context"]:
+                links = [(x, y, z) for x, y in ((a, b), (b, a)) for z in BY_NAME if kb.get((x, z)) == y]
+                if any(st in r["context"] for x, y, z in links for st in _statements(z, x, y)):
+                    errors.append(f"{rid}: the context links {a} and {b}, the two people of the parametric hop {rel}")
         if r["task"] == "ctx" and set(chain) & injected:
             errors.append(f"{rid}: a Ctx question is about a person of the injection corpus")
         if r["task"] == "mem" and r["context"]:

@@ -110,21 +110,17 @@ def question_text(path: tuple[str, ...], start: str, template: int) -> str:
 
 
 def _context(world: World, path, chain, rng: random.Random, paragraph_facts: int) -> str:
-    """Paragraphs of the subjects of the contextual hops, never stating a parametric hop's fact."""
-    hidden = set()  # facts the prompt must not give away: parametric hops and their inverses
-    for rel, a, b in zip(path, chain, chain[1:]):
-        r = BY_NAME[rel]
-        if r.group == PARAMETRIC:
-            hidden.add((a, rel, b))
-            if r.inverse:
-                hidden.add((b, r.inverse, a))
+    """Paragraphs of the subjects of the contextual hops, never linking the two people of a parametric hop."""
+    # the prompt must not give a parametric hop away: no sentence links its two people (its inverse
+    # fact, or any other relation between them, e.g. "B's neighbor is A" when the question asks A's child)
+    linked = {frozenset((a, b)) for rel, a, b in zip(path, chain, chain[1:]) if BY_NAME[rel].group == PARAMETRIC}
     needed: dict[str, set[str]] = {}
     for rel, a in zip(path, chain):
         if BY_NAME[rel].group == CONTEXTUAL:
             needed.setdefault(a, set()).add(rel)
     paragraphs = []
     for person, rels in needed.items():
-        facts = [f for f in world.facts_of(person, CONTEXTUAL) if f not in hidden]
+        facts = [f for f in world.facts_of(person, CONTEXTUAL) if frozenset((f[0], f[2])) not in linked]
         must = [f for f in facts if f[1] in rels]
         rest = [f for f in facts if f[1] not in rels]
         if paragraph_facts:
