@@ -6,6 +6,7 @@ import sys
 import yaml
 
 sys.path.insert(0, workflow.basedir)
+from src.code_deps import code  # a rule's code inputs: the source files its entry points import
 from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, share_recipes, slug_steps
 
 
@@ -20,7 +21,10 @@ def _load():
     return load_params("params.yaml", config.get("preset"))
 
 
-CFG = _load()
+try:
+    CFG = _load()
+except ConfigError as e:  # the message alone: it names the key, its value and what would be valid
+    sys.exit(f"Error in params.yaml, nothing was run:\n{e}")
 PRESET = CFG["preset"]
 RESULTS = f"results/{PRESET}"
 SEEDS = CFG["seeds"]

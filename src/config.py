@@ -53,7 +53,8 @@ def parse_recipe(label: str) -> list[Step]:
         if not 1 <= share <= 100 or (share != 100 and METHODS[method] == "grpo"):
             raise ConfigError(f"recipe {label!r}: a share must be 1% to 100% and belongs to an SFT or LoRA "
                               f"stage (RL always takes training.grpo.questions)")
-        steps.append(Step(METHODS[method], tuple(DATASETS[d] for d in data), share))
+        order = list(DATASETS)  # one spelling: Ctx+Mem is Mem+Ctx
+        steps.append(Step(METHODS[method], tuple(DATASETS[d] for d in sorted(data, key=order.index)), share))
     return steps
 
 
@@ -100,12 +101,9 @@ def merge(base: dict, overlay: dict) -> dict:
 def _validate(cfg: dict, where: str) -> None:
     schema = yaml.safe_load(SCHEMA.read_text())
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(cfg), key=lambda e: list(e.path))
-    if errors:
-        lines = []
-        for e in errors[:10]:
-            key = ".".join(str(p) for p in e.path) or "(top level)"
-            lines.append(f"  {key}: {e.message}")
-        raise ConfigError(f"{where} is not valid (schema: {SCHEMA.name}):\n" + "\n".join(lines))
+    if errors:  # one line per error, naming the key (src/params.schema.yaml says what each key is)
+        raise ConfigError("\n".join(f"{where}: {'.'.join(str(p) for p in e.path) or '(top level)'}: {e.message}"
+                                     for e in errors[:10]))
     for label in cfg["recipes"]:
         parse_recipe(label)
     _check_relations(cfg["world"]["relations"], where)
@@ -114,8 +112,12 @@ def _validate(cfg: dict, where: str) -> None:
         raise ConfigError(f"{where}: questions.level_shares must sum to 1, got {q['level_shares']}")
     g = cfg["training"]["grpo"]
     if g["batch_size"] % g["num_generations"]:
-        raise ConfigError(f"{where}: training.grpo.batch_size ({g['batch_size']}) must be a multiple "
+        raise ConfigError(f"{where}: training.grpo.batch_size = {g['batch_size']}: must be a multiple "
                           f"of training.grpo.num_generations ({g['num_generations']})")
+    from .config_checks import model_errors, world_errors  # imports the data generator's relations
+    errors = model_errors(cfg) + world_errors(cfg)
+    if errors:
+        raise ConfigError("\n".join(f"{where}: {e}" for e in errors))
 
 
 def _check_relations(names, where: str) -> None:
@@ -138,19 +140,37 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None) -> 
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path} not found; run from the repository root or pass --params")
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{at}: not valid YAML: {getattr(e, 'problem', None) or e}; fix the line "
+                          f"(an indent, a colon, a bracket)") from None
     presets = raw.pop("presets", {}) or {}
     preset = preset or raw.get("preset", "default")
     if preset != "default" and preset not in presets:
         raise ConfigError(f"unknown preset {preset!r}; {path} defines: default, {', '.join(presets)}")
+    cfg = merge(raw, {**presets.get(preset, {}), "preset": preset})
+    _validate(cfg, f"{path} (preset {preset!r})")  # the study asked for first, then every other preset
     for name, overlay in presets.items():  # a typo in any preset fails now, not when it is used
-        _validate(merge(raw, {**overlay, "preset": name}), f"{path} (preset {name!r})")
+        if name != preset:
+            _validate(merge(raw, {**overlay, "preset": name}), f"{path} (preset {name!r})")
     unknown = [p for p in raw.get("sweep", []) if p != "default" and p not in presets]
     if unknown:
         raise ConfigError(f"{path}: sweep names unknown presets {unknown}; add them under `presets:`")
-    cfg = merge(raw, {**presets.get(preset, {}), "preset": preset})
-    _validate(cfg, f"{path} (preset {preset!r})")
+    cfg["recipes"] = canonical_recipes(cfg["recipes"], f"{path} (preset {preset!r})")
     return cfg
+
+
+def canonical_recipes(labels: list[str], where: str) -> list[str]:
+    """Each recipe in the one spelling the tables use ('SFT(Mem + Ctx)' -> 'SFT(Mem+Ctx)'); two
+    spellings of one recipe are an error."""
+    out = [chain_label(chain_slug(parse_recipe(label))) for label in labels]
+    twice = sorted({c for c in out if out.count(c) > 1})
+    if twice:
+        raise ConfigError(f"{where}: recipes lists {twice[0]} more than once (in different spellings); keep one")
+    return out
 
 
 def model_chains(cfg: dict) -> list[str]:
@@ -195,3 +215,21 @@ def share_recipes(recipes: list[str]) -> dict[int, tuple[str, str]]:
                 and steps[1] == Step("grpo", ("comp",))):
             out[steps[0].share] = (_label(steps[:1]), _label(steps))
     return dict(sorted(out.items())) if len(out) > 1 else {}
+
+
+def main() -> None:
+    """`python -m src.config [--preset NAME]`: check params.yaml, as `dvc repro` does before its first stage."""
+    import argparse
+    import sys
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    args = ap.parse_args()
+    try:
+        load_params(args.params, args.preset)
+    except ConfigError as e:
+        sys.exit(f"Error in {args.params}, nothing was run:\n{e}")
+
+
+if __name__ == "__main__":
+    main()

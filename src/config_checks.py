@@ -1,0 +1,92 @@
+"""What the schema cannot say about params.yaml: checks across keys, against the disk, and of what
+the world can supply. `src/config.py` runs them on every preset before any job starts, so a bad value
+is refused at planning time (`snakemake -n`, the first `dvc repro` stage) with one line naming the key,
+the value and what would be valid, instead of failing minutes later inside a stage.
+"""
+from __future__ import annotations
+
+import json
+from math import perm
+from pathlib import Path
+
+from .data.questions import TASK_GROUPS
+from .data.world import active_relations
+
+POOL = {"mem": "parametric_people", "ctx": "contextual_people", "comp": "parametric_people"}
+
+
+def model_errors(cfg: dict) -> list[str]:
+    """Model shapes that transformers would reject, and a checkpoint path that cannot be loaded."""
+    m, t, out = cfg["model"], cfg["training"], []
+    longest = max(t["inject"]["max_length"], t["sft"]["max_length"])
+    if m["pretrained"]:
+        path = Path(m["pretrained"])
+        if not path.is_dir():
+            return [f"model.pretrained = {m['pretrained']!r}: no such folder; give the local path of a Hugging Face "
+                    "checkpoint (nothing is downloaded), or null to train from scratch"]
+        if not (path / "config.json").exists():
+            return [f"model.pretrained = {m['pretrained']!r}: the folder has no config.json, so it is not a saved "
+                    "checkpoint; point it at the folder that save_pretrained wrote"]
+        positions = json.loads((path / "config.json").read_text()).get("max_position_embeddings")
+        if positions and positions < longest:
+            out.append(f"training.sft/inject.max_length = {longest}: longer than the checkpoint's "
+                       f"max_position_embeddings ({positions}); use at most {positions}")
+        return out
+    s = m["scratch"]
+    if s["hidden_size"] % s["num_attention_heads"]:
+        divisors = [d for d in range(1, s["hidden_size"] + 1) if s["hidden_size"] % d == 0 and d <= 64]
+        out.append(f"model.scratch.num_attention_heads = {s['num_attention_heads']}: must divide "
+                   f"model.scratch.hidden_size ({s['hidden_size']}); use one of {divisors[-6:]}")
+    elif (s["hidden_size"] // s["num_attention_heads"]) % 2:
+        out.append(f"model.scratch.num_attention_heads = {s['num_attention_heads']}: the head size "
+                   f"{s['hidden_size'] // s['num_attention_heads']} must be even (rotary position embeddings); "
+                   "use fewer or more heads")
+    if s["max_position_embeddings"] < longest:
+        out.append(f"model.scratch.max_position_embeddings = {s['max_position_embeddings']}: shorter than the "
+                   f"longest training sequence ({longest}, training.sft/inject.max_length); use at least {longest}")
+    return out
+
+
+def max_paths(task: str, names, hop_weights: list[float]) -> int:
+    """How many distinct relation paths a task can draw: every hop but the last a distinct person
+    relation, the last any relation of the task's groups; a Comp path mixes both groups."""
+    rels = [r for r in active_relations(names) if r.group in TASK_GROUPS[task]]
+
+    def count(group_rels):
+        persons = sum(r.person for r in group_rels)
+        return sum(perm(persons, k - 1) * len(group_rels) for k, w in enumerate(hop_weights, 2) if w > 0)
+    if task != "comp":
+        return count(rels)
+    return count(rels) - sum(count([r for r in rels if r.group == g]) for g in TASK_GROUPS[task])
+
+
+def world_errors(cfg: dict) -> list[str]:
+    """Sizes the world cannot supply, computed from the relations and the people (upper bounds)."""
+    w, q, out = cfg["world"], cfg["questions"], []
+    for task in ("mem", "ctx", "comp"):
+        most = max_paths(task, w["relations"], q["hop_weights"])
+        if q["paths"][task] > most:
+            out.append(f"questions.paths.{task} = {q['paths'][task]}: the world has at most {most} distinct "
+                       f"{task.capitalize()} paths (world.relations, questions.hop_weights); use at most {most}")
+            continue
+        people = w[POOL[task]]
+        asked = q["train_questions"][task] + q["test_questions"][task]
+        supply = q["paths"][task] * people  # one question per (path, first person)
+        if asked > supply:
+            out.append(f"questions.train_questions.{task} = {q['train_questions'][task]}: with "
+                       f"{q['test_questions'][task]} test questions this asks {asked} distinct {task.capitalize()} "
+                       f"questions, but questions.paths.{task} x world.{POOL[task]} = {q['paths'][task]} x {people} "
+                       f"= {supply} exist at most; lower it or raise those two")
+    g = cfg["generic"]
+    if g["enabled"]:
+        relations = len(active_relations(w["relations"]))
+        for task in ("mem", "ctx", "comp"):
+            most = max_paths(task, w["relations"], q["hop_weights"])
+            supply = (g["paths"][task] + relations) * g[POOL[task]]  # its paths, plus one per relation they lack
+            if g["paths"][task] > most:
+                out.append(f"generic.paths.{task} = {g['paths'][task]}: at most {most} distinct paths exist; "
+                           f"use at most {most}")
+            elif g["train_questions"][task] > supply:
+                out.append(f"generic.train_questions.{task} = {g['train_questions'][task]}: its paths and people "
+                           f"supply at most {supply}; lower it or raise generic.paths.{task} or generic.{POOL[task]}")
+    return out

@@ -1,0 +1,142 @@
+"""Bad parameters are refused at planning time, before any job: by the loader every entry point uses,
+by `snakemake -n` and by `dvc repro`, each with one line that names the key and what would be valid."""
+import time
+
+import pytest
+import yaml
+
+from src.config import ConfigError, load_params
+
+from .conftest import ROOT, copy_workflow, run
+
+
+def edit(path: str, value):
+    """A change to params.yaml: set the (dotted) key to the value."""
+    def apply(raw):
+        *parents, last = path.split(".")
+        node = raw
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    return apply
+
+
+def no_config_folder(tmp_path):
+    (tmp_path / "empty_checkpoint").mkdir(exist_ok=True)
+    return edit("model.pretrained", str(tmp_path / "empty_checkpoint"))
+
+
+# (what a new user might write, the words the refusal must contain)
+BAD_EDITS = {
+    "heads not dividing the hidden size": (edit("model.scratch.num_attention_heads", 3),
+                                           "model.scratch.num_attention_heads = 3: must divide model.scratch.hidden_size"),
+    "an odd head size": (lambda raw: raw["model"]["scratch"].update(hidden_size=120, num_attention_heads=40),
+                         "the head size 3 must be even"),
+    "positions shorter than the sequences": (edit("model.scratch.max_position_embeddings", 128),
+                                             "model.scratch.max_position_embeddings = 128: shorter than"),
+    "a checkpoint that does not exist": (edit("model.pretrained", "/nonexistent/model"),
+                                         "model.pretrained = '/nonexistent/model': no such folder"),
+    "a checkpoint folder with no config": (no_config_folder, "has no config.json"),
+    "more paths than the world has": (edit("questions.paths.mem", 40000),
+                                      "questions.paths.mem = 40000: the world has at most"),
+    "more questions than the world has": (edit("questions.train_questions.mem", 80000),
+                                          "questions.train_questions.mem = 80000:"),
+    "an unknown training set": (edit("recipes", ["SFT(Mem+Foo)"]), "bad training data ['Foo']"),
+    "an unknown method": (edit("recipes", ["DPO(Mem)"]), "unknown method 'DPO'"),
+    "a recipe twice in two spellings": (edit("recipes", ["SFT(Mem+Ctx)", "SFT(Ctx + Mem)"]),
+                                        "recipes lists SFT(Mem+Ctx) more than once"),
+    "a negative seed": (edit("seeds", [0, -1]), "seeds.1: -1 is less than the minimum of 0"),
+    "no seeds": (edit("seeds", []), "seeds: [] should be non-empty"),
+    "zero threads": (edit("resources.train.threads", 0), "resources.train.threads: 0 is less than the minimum of 1"),
+    "a negative GPU count": (edit("resources.evaluate.gpus", -1), "resources.evaluate.gpus: -1 is less than"),
+    "a GRPO batch that groups cannot fill": (edit("training.grpo.batch_size", 10),
+                                             "training.grpo.batch_size = 10: must be a multiple"),
+    "level shares that do not sum to 1": (edit("questions.level_shares", {"iid": 0.5, "composition": 0.7, "zero_shot": 0.1}),
+                                          "questions.level_shares must sum to 1"),
+    "an unknown relation": (edit("world.relations", ["boss", "child", "classmate", "foo"]), "unknown relations ['foo']"),
+    "too few person relations": (edit("world.relations", ["boss", "child", "pet", "hobby", "spouse", "rival",
+                                                          "colleague", "major"]),
+                                 "needs at least 3 person-to-person relations of the parametric group"),
+    "a misspelt key": (lambda raw: raw["training"]["sft"].update(epoch=raw["training"]["sft"].pop("epochs")),
+                       "training.sft: Additional properties are not allowed ('epoch' was unexpected)"),
+    "a sweep of an unknown preset": (edit("sweep", ["default", "no_such_preset"]),
+                                     "sweep names unknown presets ['no_such_preset']"),
+    "too many templates": (edit("world.templates", 5), "world.templates: 5 is greater than the maximum of 3"),
+    "a negative learning rate": (edit("training.sft.learning_rate", -0.001),
+                                 "training.sft.learning_rate: -0.001 is less than or equal to the minimum of 0"),
+    "the generic stage asking more than its world has": (
+        lambda raw: raw["generic"].update(enabled=True, train_questions={"mem": 10 ** 6, "ctx": 10, "comp": 0}),
+        "generic.train_questions.mem = 1000000: its paths and people supply at most"),
+    "an unknown preset": ("preset=no_such_preset", "unknown preset 'no_such_preset'"),
+    "a word for a number": (edit("world.parametric_people", "many"),
+                            "world.parametric_people: 'many' is not of type 'integer'"),
+    "a typo in another preset": (lambda raw: raw["presets"]["smoke"]["world"].update(peple=3),
+                                 "(preset 'smoke'): world: Additional properties are not allowed ('peple'"),
+    "a recipe that cannot be read": (edit("recipes", ["SFT Mem"]), "cannot read 'SFT Mem'"),
+}
+YAML_SYNTAX = ("seeds: [0, 1, 2]\n", "seeds: [0, 1, 2\n", "params.yaml:")
+
+
+def bad_params(tmp_path, name) -> tuple[str, str | None]:
+    """Write the edited params.yaml into tmp_path; returns (the expected words, a preset to ask for)."""
+    change, expected = BAD_EDITS[name]
+    if isinstance(change, str):  # a bad --config value, not an edit
+        (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+        return expected, change.split("=", 1)[1]
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    (change(tmp_path) if change is no_config_folder else change)(raw)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    return expected, None
+
+
+def test_there_are_at_least_20_distinct_bad_edits():
+    assert len(BAD_EDITS) + 1 >= 20
+
+
+@pytest.mark.parametrize("name", list(BAD_EDITS))
+def test_the_loader_refuses_a_bad_edit_with_one_line_naming_it(tmp_path, name):
+    expected, preset = bad_params(tmp_path, name)
+    with pytest.raises(ConfigError) as e:
+        load_params(tmp_path / "params.yaml", preset)
+    first = str(e.value).splitlines()[0]
+    assert expected in first, first
+
+
+def test_a_yaml_syntax_error_names_its_line_and_column(tmp_path):
+    good, bad, expected = YAML_SYNTAX
+    text = (ROOT / "params.yaml").read_text()
+    assert good in text
+    (tmp_path / "params.yaml").write_text(text.replace(good, bad))
+    with pytest.raises(ConfigError, match=r"params\.yaml:\d+:\d+: not valid YAML"):
+        load_params(tmp_path / "params.yaml")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(BAD_EDITS))
+def test_snakemake_refuses_before_any_job(tmp_path, name):
+    work = copy_workflow(tmp_path / "wf")
+    expected, preset = bad_params(work, name)
+    start = time.perf_counter()
+    out = run(["snakemake", "-n", "--cores", "1"] + (["--config", f"preset={preset}"] if preset else []), work,
+              check=False)
+    took = time.perf_counter() - start
+    said = out.stdout + out.stderr
+    assert out.returncode != 0 and expected in said, said[-2000:]
+    assert "Error in params.yaml, nothing was run" in said
+    assert "Traceback" not in said and "ConfigError in file" not in said  # the message, not a stack
+    assert not (work / "results").exists()
+    assert took < 10
+
+
+@pytest.mark.slow
+def test_dvc_repro_refuses_before_any_stage_writes(tmp_path):
+    work = copy_workflow(tmp_path / "dvc")
+    run(["dvc", "init", "--no-scm", "-q"], work)
+    for name in ("heads not dividing the hidden size", "more questions than the world has"):
+        expected, _ = bad_params(work, name)
+        start = time.perf_counter()
+        out = run(["dvc", "repro"], work, check=False)
+        said = out.stdout + out.stderr
+        assert out.returncode != 0 and expected in said, said[-2000:]
+        assert not (work / "results").exists()
+        assert time.perf_counter() - start < 10
