@@ -33,6 +33,8 @@ def atomic_dir(path: str | Path):
 def atomic_write_text(path: str | Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(path.name + ".partial-*"):  # left by a killed earlier run
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(path.name + f".partial-{os.getpid()}")
     tmp.write_text(text)
     tmp.replace(path)
@@ -45,8 +47,18 @@ def write_jsonl(path: str | Path, rows) -> None:
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
+    """The records of a JSON-lines file; a truncated or corrupted line is an error that names the file."""
+    rows = []
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}, line {n}: not valid JSON ({e.msg}): the file is truncated or corrupted; "
+                                 f"delete its folder and rerun the stage that writes it") from None
+    return rows
 
 
 def write_json(path: str | Path, obj) -> None:

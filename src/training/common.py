@@ -55,6 +55,9 @@ def precision_kwargs() -> dict:
 
 
 def common_trainer_kwargs(seed: int, out: Path) -> dict:
+    """The trainer's settings shared by every stage; its scratch folder (out + '.trainer') starts empty, even
+    after a killed run left one behind."""
+    shutil.rmtree(str(out) + ".trainer", ignore_errors=True)
     # TRL turns gradient checkpointing on by default: recomputing the forward saves memory that these
     # models do not need and costs a third more arithmetic
     return dict(output_dir=str(out) + ".trainer", seed=seed, data_seed=seed, report_to="none",
@@ -62,13 +65,38 @@ def common_trainer_kwargs(seed: int, out: Path) -> dict:
                 gradient_checkpointing=False, **precision_kwargs())
 
 
+WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def _model_folder(path: Path, what: str) -> None:
+    """A clear error, naming the folder, for a model folder that cannot be loaded."""
+    path = Path(path)
+    if not (path / "config.json").exists():
+        raise SystemExit(f"{path}: no config.json, so this is not a saved model ({what}); delete the folder and rerun "
+                         "the stage that writes it, or give the path of a Hugging Face checkpoint")
+    if not any((path / w).exists() for w in WEIGHTS):
+        raise SystemExit(f"{path}: the model's weights are missing (none of {', '.join(WEIGHTS)}); delete the "
+                         "folder and rerun the stage that writes it")
+
+
 def load_tokenizer(path: Path):
+    if not (Path(path) / "tokenizer_config.json").exists():
+        raise SystemExit(f"{path}: no tokenizer_config.json: not a saved tokenizer; rerun build_tokenizer")
     return AutoTokenizer.from_pretrained(path)
+
+
+def check_tokenizer(model, tokenizer, where: Path) -> None:
+    """The tokenizer must be the one the model was built with: every token id within its embeddings."""
+    if len(tokenizer) > model.config.vocab_size:
+        raise SystemExit(f"{where}: the tokenizer has {len(tokenizer)} tokens but the model only "
+                         f"{model.config.vocab_size} embeddings: they come from different worlds or presets; "
+                         "rerun from the same preset's tokenizer")
 
 
 def new_model(cfg: dict, tokenizer) -> torch.nn.Module:
     """The starting model: a pretrained checkpoint by local path, or a Llama-style model from scratch."""
     if cfg["model"]["pretrained"]:
+        _model_folder(cfg["model"]["pretrained"], "model.pretrained")
         model = AutoModelForCausalLM.from_pretrained(cfg["model"]["pretrained"], dtype="auto")
     else:
         s = cfg["model"]["scratch"]
@@ -84,8 +112,17 @@ def new_model(cfg: dict, tokenizer) -> torch.nn.Module:
     return model
 
 
-def load_model(path: Path) -> torch.nn.Module:
-    return AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+def load_model(path: Path, tokenizer=None) -> torch.nn.Module:
+    """A saved model (its folder checked first); with `tokenizer`, checked to match it."""
+    _model_folder(path, "a stage's output")
+    model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+    if tokenizer is not None:
+        check_tokenizer(model, tokenizer, Path(path))
+        own = Path(path) / "tokenizer.json"
+        if own.exists() and load_tokenizer(path).get_vocab() != tokenizer.get_vocab():
+            raise SystemExit(f"{path} was trained with another tokenizer than the one given: they come from "
+                             "different worlds or presets; rerun from the same preset's tokenizer")
+    return model
 
 
 def peft_config(cfg: dict, force: bool = False):

@@ -74,8 +74,9 @@ def main() -> None:
                         temperature=g["temperature"], beta=g["beta"],
                         max_completion_length=g["max_completion_length"], lr_scheduler_type="constant",
                         **kwargs)
-    trainer = PipelineGRPOTrainer(model=load_model(args.model), reward_funcs=exact_match_reward, args=config,
-                          train_dataset=data, processing_class=tokenizer, peft_config=peft_config(cfg))
+    trainer = PipelineGRPOTrainer(model=load_model(args.model, tokenizer), reward_funcs=exact_match_reward,
+                                  args=config, train_dataset=data, processing_class=tokenizer,
+                                  peft_config=peft_config(cfg))
     train_and_save(trainer, tokenizer, args.out)
 
 

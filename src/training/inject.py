@@ -36,7 +36,7 @@ def main() -> None:
                        lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
                        **common_trainer_kwargs(args.seed, args.out))
     log.info("knowledge injection starts from %s", args.init or "a new model")
-    model = load_model(args.init) if args.init else new_model(cfg, tokenizer)
+    model = load_model(args.init, tokenizer) if args.init else new_model(cfg, tokenizer)
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=texts, processing_class=tokenizer,
                                peft_config=peft_config(cfg))
     train_and_save(trainer, tokenizer, args.out)

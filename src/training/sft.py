@@ -67,7 +67,7 @@ def main() -> None:
                        # tokens/s alone but made batches single-task (Mem prompts are short, Ctx long) and
                        # cut SFT(Mem+Ctx)'s Mem I.I.D. from 38.7% to 15.6% over 3 seeds (default study)
                        warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out))
-    trainer = PackedSFTTrainer(model=load_model(args.model), args=config, train_dataset=data,
+    trainer = PackedSFTTrainer(model=load_model(args.model, tokenizer), args=config, train_dataset=data,
                          processing_class=tokenizer, peft_config=peft_config(cfg, force=args.lora))
     train_and_save(trainer, tokenizer, args.out)
 
