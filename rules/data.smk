@@ -1,4 +1,6 @@
 rule generate_data:
+    input:
+        code=code("src.data.generate"),
     output:
         directory(f"{RESULTS}/data"),
     params:
@@ -20,7 +22,8 @@ rule generate_data:
 
 rule build_tokenizer:
     input:
-        f"{RESULTS}/data",
+        data=f"{RESULTS}/data",
+        code=code("src.training.tokenizer"),
     output:
         directory(f"{RESULTS}/tokenizer"),
     params:
@@ -36,4 +39,4 @@ rule build_tokenizer:
     conda:
         ENV
     shell:
-        "python -m src.training.tokenizer --params params.yaml --preset {params.preset} --data {input} --out {output} > {log} 2>&1"
+        "python -m src.training.tokenizer --params params.yaml --preset {params.preset} --data {input.data} --out {output} > {log} 2>&1"

@@ -9,6 +9,8 @@ if GENERIC:
         input:
             data=f"{RESULTS}/data",
             tokenizer=f"{RESULTS}/tokenizer",
+            code=code("src.training.launch", "src.training.generic"),
+
         output:
             directory(f"{RESULTS}/models/{GENERIC_MODEL}"),
         params:
@@ -37,6 +39,7 @@ rule inject_knowledge:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else {}),
+        code=code("src.training.launch", "src.training.inject"),
     output:
         directory(f"{RESULTS}/models/{BASE}"),
     params:
@@ -64,6 +67,7 @@ rule train_sft:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
+        code=code("src.training.launch", "src.training.sft"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
     wildcard_constraints:
@@ -95,6 +99,7 @@ rule train_grpo:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
+        code=code("src.training.launch", "src.training.grpo"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
     wildcard_constraints:

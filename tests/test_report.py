@@ -106,6 +106,7 @@ def test_wall_time_spans_first_start_to_last_end(tmp_path):
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(header + f"{seconds}\t0:00:00\t12.5\t0\t0\t0\t0\t0\t0\t0\n")
         os.utime(f, (end, end))
+    (tmp_path / "touched.tsv").write_text("")  # `snakemake --touch` after `dvc pull`: an empty file, skipped
     assert wall_span(tmp_path) == 300
     assert summarise(tmp_path) == [("a", 100.0, 12.5), ("seed0/b", 50.0, 12.5)]
     assert wall_span(tmp_path / "none") is None

@@ -1,4 +1,4 @@
-"""The whole DAG on the smoke preset, for real: Snakemake (interrupted, then resumed) and DVC."""
+"""The whole DAG on the smoke preset, for real: Snakemake (killed twice, then resumed) and DVC."""
 import csv
 import json
 import os
@@ -22,41 +22,71 @@ pytestmark = pytest.mark.slow
 SMOKE = ["--config", "preset=smoke"]
 
 
+def processes(work: Path, module: str) -> list:
+    """Running processes of this workflow copy whose command line runs `module`."""
+    import psutil
+    out = []
+    for p in psutil.process_iter(["cmdline", "cwd"]):
+        try:
+            if p.info["cwd"] == str(work) and any(module in part for part in p.info["cmdline"] or []):
+                out.append(p)
+        except psutil.Error:
+            continue
+    return out
+
+
+def wait_for(condition, proc, seconds=600):
+    deadline = time.time() + seconds
+    while not condition() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
 @pytest.fixture(scope="module")
 def snakemake_run(tmp_path_factory):
-    """Start the smoke study, interrupt it (Ctrl-C) mid-training, then let a second run finish it."""
+    """The smoke study, killed twice: `kill -9` of a training job mid-stage (Snakemake stops, the job
+    failed), then, in the next run, `kill -9` of Snakemake's whole process group; the run after that is
+    refused for Snakemake's lock, `snakemake --unlock` is the way out, and it finishes the study."""
     work = copy_workflow(tmp_path_factory.mktemp("snakemake"))
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    # SIG_DFL for Ctrl-C in the child: a shell starts background jobs with SIGINT ignored, the ignore is
-    # inherited, and Python then installs no KeyboardInterrupt handler (the test failed so when run with &)
-    first = subprocess.Popen(["snakemake", "--cores", "2", *SMOKE], cwd=work, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def start():
+        return subprocess.Popen(["snakemake", "--cores", "2", *SMOKE], cwd=work, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     inject = work / "results/smoke/models/inject"
-    sft_logs = work / "results/smoke/logs/seed0"
-    deadline = time.time() + 600
-    # wait until an SFT job has started: knowledge injection is then finished and recorded
-    while not list(sft_logs.glob("sft-*.log")) and first.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
-    assert inject.exists(), "the first run never finished knowledge injection"
-    time.sleep(3)  # let the SFT job get into training
-    first.send_signal(signal.SIGINT)
-    interrupted_log = first.communicate(timeout=300)[0]
+    first = start()
+    assert wait_for(lambda: processes(work, "src.training.sft"), first), "no SFT job started"
+    assert inject.exists(), "knowledge injection had not finished before SFT"
+    time.sleep(2)  # into training
+    job = processes(work, "src.training.sft")[0]
+    job.kill()
+    killed_job_log = first.communicate(timeout=600)[0]
     stamps = {p: p.stat().st_mtime_ns for p in (work / "results/smoke/data", inject)}
-    half = sorted(str(p) for p in (work / "results/smoke").rglob("*.partial-*"))
+    second, started = start(), time.time()
+    locked = work / ".snakemake/locks"
+    assert wait_for(lambda: list(locked.glob("*.lock")) and
+                    [p for p in processes(work, "src.training") if p.create_time() >= started], second), \
+        "the second run trained nothing"
+    time.sleep(2)
+    os.killpg(second.pid, signal.SIGKILL)  # Snakemake and its jobs, as a crash or the OOM killer would
+    second.wait(timeout=60)
+    refused = run(["snakemake", "--cores", "2", *SMOKE], work, check=False)
+    run(["snakemake", "--unlock", *SMOKE], work)
     resumed = run(["snakemake", "--cores", "2", *SMOKE], work)
-    return {"work": work, "interrupted_log": interrupted_log, "stamps": stamps, "partials": half,
-            "resumed": resumed.stdout + resumed.stderr}
+    return {"work": work, "first": first.returncode, "killed_job_log": killed_job_log, "stamps": stamps,
+            "refused": refused, "resumed": resumed.stdout + resumed.stderr}
 
 
-def test_interrupted_run_resumes_without_redoing_finished_stages(snakemake_run):
-    assert "Terminating processes on user request" in snakemake_run["interrupted_log"] or \
-        "KeyboardInterrupt" in snakemake_run["interrupted_log"] or "Cancelling" in snakemake_run["interrupted_log"]
+def test_killed_runs_resume_without_redoing_finished_stages(snakemake_run):
+    assert snakemake_run["first"] != 0 and "Error in rule train_sft" in snakemake_run["killed_job_log"]
+    refused = snakemake_run["refused"]
+    assert refused.returncode != 0 and "--unlock" in refused.stdout + refused.stderr  # the lock, and the way out
     for path, stamp in snakemake_run["stamps"].items():
-        assert path.stat().st_mtime_ns == stamp, f"{path} was rebuilt after the interruption"
+        assert path.stat().st_mtime_ns == stamp, f"{path} was rebuilt after the kills"
     assert "rule inject_knowledge" not in snakemake_run["resumed"]
     assert "rule train_sft" in snakemake_run["resumed"] or "rule train_grpo" in snakemake_run["resumed"]
-    leftovers = list((snakemake_run["work"] / "results/smoke").rglob("*.partial-*"))
+    results = snakemake_run["work"] / "results/smoke"
+    leftovers = list(results.rglob("*.partial-*")) + list(results.rglob("*.trainer"))
     assert leftovers == [], f"half-written outputs left behind: {leftovers}"
 
 
@@ -173,12 +203,78 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
     run(["snakemake", "--touch", "--cores", "1", *SMOKE], work)  # pulled files get fresh, unordered mtimes
     plan = run(["snakemake", "-n", *SMOKE], work)
     assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-2000:]
+    # one source file edited: exactly the stages whose code imports it are out of date, in both tools
+    # (Snakemake in its own run's folder: DVC does not keep the jobs' benchmark files, which the report
+    # reads, so in a DVC-made folder Snakemake would rerun every job to remake them)
+    smk = snakemake_run["work"]
+    stages = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
+    sources = sorted({d for st in stages.values() for d in st["deps"] if d.startswith("src/")})
+    assert {"src/training/packing.py", "src/evaluation/decode.py", "src/config.py"} <= set(sources)
+    for source in sources:
+        expected = {name for name, st in stages.items() if source in st["deps"]}
+        edits = [(folder / source, (folder / source).stat(), (folder / source).read_bytes()) for folder in (work, smk)]
+        for path, _, original in edits:
+            path.write_bytes(original + b"\n# an edit\n")
+        try:
+            stale = set(json.loads(run(["dvc", "status", "--json"], work).stdout))
+            planned = planned_outputs(run(["snakemake", "-n", *SMOKE], smk).stdout)
+        finally:
+            for path, before, original in edits:
+                path.write_bytes(original)
+                os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert stale == expected, source  # DVC: the stages whose code imports the file
+        # Snakemake: those stages and what follows from their outputs
+        assert planned == {o for name in downstream(stages, expected) for o in outs(stages[name])}, source
     # one param changed: only the stages that use it are out of date
     raw = yaml.safe_load((work / "params.yaml").read_text())
     raw["evaluation"]["passk"]["temperature"] = 0.7
     (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     stale = json.loads(run(["dvc", "status", "--json"], work).stdout)
     assert stale and all(name.startswith("sample_passk") for name in stale), sorted(stale)
+
+
+def outs(stage: dict) -> list[str]:
+    return [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"]]
+
+
+def planned_outputs(dry_run: str) -> set[str]:
+    """The outputs of every job a Snakemake dry run plans."""
+    return {o.strip() for line in re.findall(r"^\s*output: (.*)$", dry_run, re.M) for o in line.split(",")}
+
+
+def downstream(stages: dict, names: set[str]) -> set[str]:
+    """The stages and every stage that depends on their outputs, transitively."""
+    made_by = {o: name for name, st in stages.items() for o in outs(st)}
+    out, grew = set(names), True
+    while grew:
+        grew = False
+        for name, st in stages.items():
+            if name not in out and any(made_by.get(d) in out for d in st["deps"]):
+                out.add(name)
+                grew = True
+    return out
+
+
+def test_dvc_repro_killed_mid_stage_resumes(snakemake_run, tmp_path):
+    """`kill -9` of `dvc repro` during knowledge injection; the same command again rebuilds the stage with
+    no half-written output left, and the same weights as the Snakemake run's."""
+    work = copy_workflow(tmp_path / "dvc_killed")
+    run([sys.executable, "-m", "src.export_dvc", "--preset", "smoke"], work)
+    run(["dvc", "init", "--no-scm", "-q"], work)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1")
+    first = subprocess.Popen(["dvc", "repro", "-q", "inject_knowledge"], cwd=work, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert wait_for(lambda: processes(work, "src.training.inject"), first), "knowledge injection never started"
+    time.sleep(2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=60)
+    inject = work / "results/smoke/models/inject"
+    assert not inject.exists()
+    run(["dvc", "repro", "-q", "inject_knowledge"], work)
+    ours, theirs = inject / "model.safetensors", snakemake_run["work"] / "results/smoke/models/inject/model.safetensors"
+    assert ours.read_bytes() == theirs.read_bytes()
+    leftovers = list((work / "results").rglob("*.partial-*")) + list((work / "results").rglob("*.trainer"))
+    assert leftovers == []
 
 
 def test_bad_params_stop_snakemake_before_any_job(tmp_path):

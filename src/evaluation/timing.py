@@ -20,10 +20,13 @@ STUDY_MINUTES = 20.0  # wall time of the whole default study
 
 
 def _records(bench_dir: Path):
-    """(benchmark file, its one record) for every job's file."""
+    """(benchmark file, its one record) for every job's file; an empty one (`snakemake --touch` makes
+    them for outputs that DVC never writes) is skipped."""
     for tsv in sorted(bench_dir.rglob("*.tsv")):
         with open(tsv) as f:
-            yield tsv, next(csv.DictReader(f, delimiter="\t"))
+            record = next(csv.DictReader(f, delimiter="\t"), None)
+        if record:
+            yield tsv, record
 
 
 def summarise(bench_dir: Path) -> list[tuple[str, float, float]]:

@@ -1,0 +1,65 @@
+"""The source files a stage's code is made of, read from the imports: its rule's code inputs.
+
+A rule's entry points (e.g. `src.training.launch` and `src.training.sft`) import other modules of this
+package; every file they reach, plus the data files the code reads (the params schema), is declared as
+an input of the rule (rules/*.smk: `code=code(...)`), so an edit to a file reruns exactly the stages
+whose code imports it, in Snakemake (mtime) and in DVC (dvc.yaml's deps, exported from the rules).
+"""
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_FILES = {"src/config.py": ["src/params.schema.yaml"]}  # files a module reads, not imports
+
+
+def _file(module: str) -> Path | None:
+    path = ROOT / Path(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """Modules of this package that `module` imports (absolute names)."""
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.split(".")[0] == "src"}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "src":
+                continue
+            out.add(target)
+            out |= {f"{target}.{a.name}" for a in node.names if _file(f"{target}.{a.name}")}  # from . import x
+    return {m for m in out if _file(m)}
+
+
+@lru_cache(maxsize=None)
+def module_files(module: str) -> tuple[str, ...]:
+    """Every source file `module` runs: itself and what it imports of this package, transitively."""
+    seen, todo = set(), [module]
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        todo += sorted(_imports(m, _file(m)) - seen)
+    files = {_file(m).relative_to(ROOT).as_posix() for m in seen}
+    files = {f for f in files if not (f.endswith("__init__.py") and not (ROOT / f).read_text().strip())}
+    files |= {d for f in list(files) for d in DATA_FILES.get(f, [])}
+    return tuple(sorted(files))
+
+
+def code(*modules: str) -> list[str]:
+    """The code inputs of a rule that runs these entry points."""
+    return sorted({f for m in modules for f in module_files(m)})
