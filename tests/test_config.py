@@ -108,3 +108,21 @@ def test_atomic_questions_are_split_between_sft_and_rl(smoke_data, smoke_cfg):
     assert len(rl) == pytest.approx(h * n, abs=2)
     comp_sft, comp_rl = (qa_dataset(smoke_data, ["comp"], h, part) for part in ("sft", "rl"))
     assert comp_sft == comp_rl  # Comp is not split: RL(Comp) takes its first training.grpo.questions
+
+
+def test_every_parameter_is_described():
+    """The schema documents params.yaml: every key has a description, and every key of the defaults is in it."""
+    from src.config import SCHEMA
+    from src.param_docs import keys
+    schema = yaml.safe_load(SCHEMA.read_text())
+    documented = dict(keys(schema))
+    assert [k for k, node in documented.items() if not node.get("description", "").strip()] == []
+
+    def leaves(d, prefix=""):
+        for k, v in d.items():
+            yield prefix + k
+            if isinstance(v, dict):
+                yield from leaves(v, f"{prefix}{k}.")
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw.pop("presets")
+    assert set(leaves(raw)) <= set(documented)

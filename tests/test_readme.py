@@ -25,3 +25,9 @@ def test_readme_tables_are_the_committed_results():
     for name in BLOCKS:
         assert extract(readme, name) == body_of(ROOT / "results/default", name), \
             f"README block '{name}' differs from results/default: run `python -m src.evaluation.readme`"
+
+
+def test_readme_parameter_reference_is_the_schema():
+    from src.param_docs import MARKER, reference
+    assert extract((ROOT / "README.md").read_text(), MARKER) == reference(ROOT / "params.yaml"), \
+        "README's parameter reference differs from src/params.schema.yaml: run `python -m src.param_docs`"

@@ -1,0 +1,96 @@
+"""The README's parameter reference, generated from src/params.schema.yaml.
+
+Every key of params.yaml has a `description` in the schema (tests/test_config.py fails on one without);
+this module lists them with their type or range and the default study's value, between the README's
+`<!-- BEGIN parameters -->` / `<!-- END parameters -->` markers. Run `python -m src.param_docs` after
+changing the schema or the defaults; tests/test_readme.py fails while the README's copy is stale.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import yaml
+
+from .config import SCHEMA
+from .io import atomic_write_text
+
+MARKER = "parameters"
+
+
+def _resolve(node: dict, defs: dict) -> dict:
+    """The node with its `$ref` merged in (the node's own keys win: its description)."""
+    ref = node.get("$ref")
+    return {**defs[ref.rsplit("/", 1)[1]], **{k: v for k, v in node.items() if k != "$ref"}} if ref else node
+
+
+def keys(schema: dict) -> list[tuple[str, dict]]:
+    """(dotted key, its resolved schema) for every key, depth first, in the schema's order."""
+    defs, out = schema["$defs"], []
+
+    def walk(prefix: str, node: dict) -> None:
+        for name, sub in node.get("properties", {}).items():
+            sub = _resolve(sub, defs)
+            out.append((prefix + name, sub))
+            walk(f"{prefix}{name}.", sub)
+    walk("", schema)
+    return out
+
+
+def _kind(node: dict, defs: dict) -> str:
+    """'integer >= 1', 'number > 0, < 1', 'list of string', ... from the schema's constraints."""
+    node = _resolve(node, defs)
+    if "oneOf" in node:
+        return " or ".join(_kind(o, defs) for o in node["oneOf"])
+    if "const" in node:
+        return repr(node["const"])
+    kind = node.get("type", "")
+    kind = (" or ".join(kind) if isinstance(kind, list) else kind).replace("object", "section")
+    bounds = [f"{op} {node[key]}" for key, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
+                                                   ("maximum", "<="), ("exclusiveMaximum", "<")) if key in node]
+    if node.get("type") == "array" and "items" in node:
+        kind = f"list of {_kind(node['items'], defs)}"
+    bounds = ", ".join(bounds)
+    return f"{kind} {bounds}".strip() if bounds else kind
+
+
+def _value(cfg: dict, key: str):
+    for part in key.split("."):
+        cfg = cfg[part]
+    return cfg
+
+
+def _short(value) -> str:
+    """A value as YAML on one line, cut to fit a table cell."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=1000).strip().removesuffix("...").strip()
+    return f"`{text if len(text) <= 60 else text[:55] + ' ...'}`"
+
+
+def reference(params: Path = Path("params.yaml")) -> str:
+    """The Markdown table: key, type or range, the default study's value, description."""
+    raw, schema = yaml.safe_load(params.read_text()), yaml.safe_load(SCHEMA.read_text())
+    lines = ["| key | type or range | default | description |", "|---|---|---|---|"]
+    for key, node in keys(schema):
+        value = _value(raw, key)
+        shown = "" if isinstance(value, dict) else _short(value)
+        lines.append(f"| `{key}` | {_kind(node, schema['$defs'])} | {shown} | {node['description'].replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml", type=Path)
+    ap.add_argument("--readme", default="README.md", type=Path)
+    args = ap.parse_args()
+    text = args.readme.read_text()
+    pattern = rf"<!-- BEGIN {MARKER} -->\n.*?<!-- END {MARKER} -->"
+    if not re.search(pattern, text, re.S):
+        raise SystemExit(f"{args.readme} has no '<!-- BEGIN {MARKER} -->' ... '<!-- END {MARKER} -->' block")
+    body = reference(args.params)
+    atomic_write_text(args.readme, re.sub(pattern, lambda _: f"<!-- BEGIN {MARKER} -->\n{body}\n<!-- END {MARKER} -->",
+                                          text, flags=re.S))
+
+
+if __name__ == "__main__":
+    main()
