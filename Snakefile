@@ -8,6 +8,9 @@ min_version("9.0")
 configfile: "params.yaml"
 
 
+report: "report/workflow.rst"  # `snakemake --report report.html`: the study's tables and figures, captioned
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"

@@ -8,6 +8,7 @@ import yaml
 sys.path.insert(0, workflow.basedir)
 from src.code_deps import code  # a rule's code inputs: the source files its entry points import
 from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, share_recipes, slug_steps
+from src.models import BASE as BASE_MODEL, study_models
 
 
 def _load():
@@ -32,18 +33,21 @@ ENV = "../envs/pipeline.yaml"
 
 STAGE = r"[a-z]+-[a-z+]+(@\d+)?"  # e.g. sft-mem+ctx, sft-mem+ctx@30 (30% of the questions), grpo-comp
 CHAIN = rf"{STAGE}(__{STAGE})*"  # a model folder named after its stage chain
-BASE = "inject"  # the knowledge-injected base model, one for all seeds (the paper's one pretrained model)
+BASE = BASE_MODEL.path  # the knowledge-injected base model, one for all seeds (the paper's one pretrained model)
 GENERIC = CFG["generic"]["enabled"]  # the generic language stage before knowledge injection (a deviation)
 GENERIC_MODEL = "generic"
-# Models are named relative to models/: the base, or seed<N>/<chain> for every recipe and its prefixes.
-EVALUATED = [BASE] + [f"seed{s}/{c}" for s in SEEDS for c in model_chains(CFG)]
+# Every model the study trains, by its folder relative to models/ (src/models.py: the base, or
+# seed<N>/<chain> for every recipe and its prefixes)
+MODELS = {m.path: m for m in study_models(CFG)}
+EVALUATED = list(MODELS)
 # what decoding depends on: a change of the pass@k or benchmark settings does not rerun the evaluations
 DECODING = {k: CFG["evaluation"][k] for k in ("batch_size", "max_new_tokens")}
 # pass@k and error localisation compare every RL model with the model it started from (first seed).
 PASSK_SEEDS = SEEDS[: CFG["evaluation"]["passk"]["seeds"]]
 PASSK_MODELS = sorted({f"seed{s}/{m}" for s in PASSK_SEEDS for pair in rl_pairs(CFG) for m in pair})
 # the report's data-share figure, where the recipes include SFT(Mem+Ctx@N%)->RL(Comp) (the paper preset)
-SHARE_FIGURE = {"share_png": f"{RESULTS}/figures/data_share.png"} if share_recipes(CFG["recipes"]) else {}
+SHARE_FIGURE = ({"share_png": report(f"{RESULTS}/figures/data_share.png", caption="../report/data_share.rst",
+                                      category="Figures")} if share_recipes(CFG["recipes"]) else {})
 
 
 wildcard_constraints:

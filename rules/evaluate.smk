@@ -13,6 +13,7 @@ rule evaluate:
     params:
         preset=PRESET,
         decoding=DECODING,
+        identity=lambda w: MODELS[w.model].args,  # written into metrics.json: the tables read it there
     log:
         f"{RESULTS}/logs/{{model}}/evaluate.log",
     benchmark:
@@ -24,7 +25,7 @@ rule evaluate:
         ENV
     shell:
         "python -m src.evaluation.evaluate --params params.yaml --preset {params.preset} --data {input.data} --model {input.model}"
-        " --predictions {output.predictions} --metrics {output.metrics} > {log} 2>&1"
+        " {params.identity} --predictions {output.predictions} --metrics {output.metrics} > {log} 2>&1"
 
 
 rule sample_passk:
@@ -98,8 +99,8 @@ rule tables:
         metrics=expand(f"{RESULTS}/eval/{{model}}/metrics.json", model=EVALUATED),
         code=code("src.evaluation.tables"),
     output:
-        csv=f"{RESULTS}/metrics.csv",
-        markdown=f"{RESULTS}/results.md",
+        csv=report(f"{RESULTS}/metrics.csv", caption="../report/metrics.rst", category="Tables"),
+        markdown=report(f"{RESULTS}/results.md", caption="../report/results_md.rst", category="Tables"),
         summary=f"{RESULTS}/summary.json",
     params:
         preset=PRESET,
@@ -138,15 +139,16 @@ rule report:
         matmul=f"{RESULTS}/speed/matmul_peak.json",
         models=expand(f"{RESULTS}/models/{{model}}", model=EVALUATED),
         code=code("src.evaluation.report"),
-    output:
-        report=f"{RESULTS}/REPORT.md",
-        passk_csv=f"{RESULTS}/passk.csv",
+    output:  # report(): shown with its caption by `snakemake --report report.html`
+        report=report(f"{RESULTS}/REPORT.md", caption="../report/report_md.rst", category="Report"),
+        passk_csv=report(f"{RESULTS}/passk.csv", caption="../report/passk_csv.rst", category="Tables"),
         passk_samples_csv=f"{RESULTS}/passk_samples.csv",
-        errors_csv=f"{RESULTS}/error_localisation.csv",
-        atomic_errors_csv=f"{RESULTS}/atomic_errors.csv",
-        speed_csv=f"{RESULTS}/speed.csv",
-        passk_png=f"{RESULTS}/figures/passk.png",
-        comp_png=f"{RESULTS}/figures/comp_levels.png",
+        errors_csv=report(f"{RESULTS}/error_localisation.csv", caption="../report/errors_csv.rst", category="Tables"),
+        atomic_errors_csv=report(f"{RESULTS}/atomic_errors.csv", caption="../report/atomic_errors_csv.rst",
+                                 category="Tables"),
+        speed_csv=report(f"{RESULTS}/speed.csv", caption="../report/speed_csv.rst", category="Speed"),
+        passk_png=report(f"{RESULTS}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
+        comp_png=report(f"{RESULTS}/figures/comp_levels.png", caption="../report/comp_levels.rst", category="Figures"),
         **SHARE_FIGURE,
     params:
         preset=PRESET,

@@ -11,7 +11,7 @@ from src.data.generate import generate
 from src.io import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ["Snakefile", "rules", "src", "envs", "profiles", "params.yaml", "dvc.yaml", "requirements.txt",
+WORKFLOW_FILES = ["Snakefile", "rules", "report", "src", "envs", "profiles", "params.yaml", "dvc.yaml", "requirements.txt",
                   ".dvcignore"]
 
 

@@ -4,7 +4,10 @@ import csv
 import yaml
 
 from src.config import share_recipes
-from src.evaluation.report import other_experiments, passk_advantages, passk_rows, verdicts
+from src.evaluation.claims import verdicts
+from src.evaluation.figures import share_figure
+from src.evaluation.passk_stats import passk_advantages, passk_rows
+from src.evaluation.render import other_experiments
 from src.evaluation.sweep import sweep_rows, to_markdown
 
 from .conftest import ROOT
@@ -18,7 +21,7 @@ def rows_for(table: dict) -> list[dict]:
     for recipe, levels in table.items():
         for lv, accs in levels.items():
             for seed, acc in enumerate(accs):
-                out.append({"recipe": recipe, "seed": seed, "task": "comp", "level": lv, "accuracy": acc / 100, "n": 50})
+                out.append({"model": recipe, "seed": seed, "task": "comp", "level": lv, "accuracy": acc / 100, "n": 50})
     return out
 
 
@@ -66,14 +69,15 @@ def test_data_share_and_same_questions_sections(tmp_path):
              "SFT(Mem+Ctx@10%)->RL(Comp)": {lv: [6, 8] for lv in LEVELS},
              "SFT(Mem+Ctx@30%)": {lv: [10, 10] for lv in LEVELS}}  # its RL model is missing: shown as '-'
     cfg = {"recipes": recipes, "training": {"grpo": {"questions": 128}}}
-    text = "\n".join(other_experiments(rows_for(table), cfg, tmp_path))
+    text = "\n".join(other_experiments(rows_for(table), cfg))
+    share_figure(rows_for(table), share_recipes(recipes), tmp_path / "figures" / "data_share.png")
     assert "| SFT(Mem+Ctx)->LoRA(Comp) | 40.0 ± 0.0 | 40.0 ± 0.0 | 40.0 ± 0.0 |" in text
     assert "128 Comp questions" in text
     assert "| 10% | 5.0 ± 0.0 -> 7.0 ± 12.7 |" in text and text.count("| 10% |") == 1
     assert "| +2.0 ± 12.7 |" in text  # paired gain 1 and 3: mean 2, t(1 df) x sd / sqrt 2 = 12.7
     assert "| 30% | 10.0 ± 0.0 -> - |" in text and "| 100% | 21.0 ± 12.7 -> 52.0 ± 25.4 |" in text
     assert (tmp_path / "figures" / "data_share.png").stat().st_size > 0
-    assert other_experiments(rows_for(table), {**cfg, "recipes": ["SFT(Mem+Ctx)->RL(Comp)"]}, tmp_path) == []
+    assert other_experiments(rows_for(table), {**cfg, "recipes": ["SFT(Mem+Ctx)->RL(Comp)"]}) == []
 
 
 def test_sweep_lists_run_and_unrun_presets(tmp_path):
@@ -83,7 +87,7 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     first = raw["sweep"][1]
     (tmp_path / "results" / first).mkdir(parents=True)
     with open(tmp_path / "results" / first / "metrics.csv", "w") as f:
-        w = csv.DictWriter(f, fieldnames=["recipe", "seed", "task", "level", "accuracy", "n"])
+        w = csv.DictWriter(f, fieldnames=["model", "seed", "task", "level", "accuracy", "n"])
         w.writeheader()
         w.writerows(rows_for(PAPER_LIKE))
     rows = sweep_rows(params, tmp_path / "results")
@@ -141,3 +145,16 @@ def test_passk_curves_average_the_unbiased_estimator_over_questions():
     assert rows[-1]["pass_at_k"] == round(2 / 3, 6)
     # k=2 with 2 of 4 right: 1 - C(2,2)/C(4,2) = 5/6
     assert rows[1]["pass_at_k"] == round((0 + 5 / 6 + 1) / 3, 6)
+
+
+def test_metrics_csv_of_an_older_study_reads_the_same(tmp_path):
+    """Studies tabled before metrics.csv's model column was named `model` call it `recipe` (the sweep's)."""
+    from src.evaluation.tables import read_csv
+    rows = rows_for(PAPER_LIKE)
+    for name in ("model", "recipe"):
+        with open(tmp_path / f"{name}.csv", "w") as f:
+            w = csv.DictWriter(f, fieldnames=[name, "seed", "task", "level", "accuracy", "n"])
+            w.writeheader()
+            w.writerows({name if k == "model" else k: v for k, v in r.items()} for r in rows)
+    assert read_csv(tmp_path / "recipe.csv") == read_csv(tmp_path / "model.csv")
+    assert read_csv(tmp_path / "model.csv")[0]["model"] == "SFT(Mem+Ctx)"

@@ -95,10 +95,10 @@ def test_results_table_and_metrics(snakemake_run):
     cfg = load_params(work / "params.yaml", "smoke")
     with open(work / "results/smoke/metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["recipe", "seed", "task", "level", "accuracy", "n"]
+    assert list(rows[0]) == ["model", "seed", "task", "level", "accuracy", "n"]
     # every model of every seed plus the injected base (once), each task at each level, plus fact recall
     assert len(rows) == (len(model_chains(cfg)) * len(cfg["seeds"]) + 1) * (3 * 3 + 1)
-    assert {r["recipe"] for r in rows} == set(cfg["recipes"]) | {"Base (knowledge injection)"}
+    assert {r["model"] for r in rows} == set(cfg["recipes"]) | {"Base (knowledge injection)"}
     assert {r["seed"] for r in rows} == {""} | {str(s) for s in cfg["seeds"]}
     assert all(0 <= float(r["accuracy"]) <= 1 and int(r["n"]) > 0 for r in rows)
     table = (work / "results/smoke/results.md").read_text()
@@ -153,6 +153,19 @@ def test_models_and_predictions_are_saved(snakemake_run):
         preds = (work / f"results/smoke/eval/seed0/{slug}/predictions.jsonl").read_text().splitlines()
         assert len(preds) > n_test  # every test question, then the fact-recall probe
         assert set(json.loads(preds[0])) == {"id", "task", "level", "generation", "prediction", "correct"}
+        # each evaluation names its own model, so the tables never parse folder names
+        metrics = json.loads((work / f"results/smoke/eval/seed0/{slug}/metrics.json").read_text())
+        assert metrics["model"] == {"slug": slug, "label": chain_label(slug), "seed": 0}
+
+
+def test_snakemake_report_shows_the_study(snakemake_run, tmp_path):
+    """`snakemake --report`: the tables and figures marked with report(), each with its caption."""
+    html = tmp_path / "report.html"
+    run(["snakemake", "--report", str(html), *SMOKE], snakemake_run["work"])
+    text = html.read_text()
+    for name in ("REPORT.md", "metrics.csv", "results.md", "passk.csv", "passk.png", "comp_levels.png", "speed.csv"):
+        assert name in text, name
+    assert "largest k means RL" in text  # the pass@k figure's caption (report/passk.rst)
 
 
 def test_a_finished_study_has_nothing_to_do(snakemake_run):

@@ -18,6 +18,7 @@ from ..config import load_params
 from ..data.questions import LEVELS
 from ..data.relations import BY_NAME, PARAMETRIC
 from ..io import atomic_write_text, read_jsonl
+from ..models import Model
 from ..text import extract_answer, normalize, prompt_of
 from ..training.common import load_model, load_tokenizer, setup
 from .decode import decode
@@ -105,6 +106,8 @@ def start(args) -> tuple[dict, torch.nn.Module]:
 
 def main() -> None:
     ap = model_args(__doc__)
+    ap.add_argument("--slug", required=True, help="the model's stage chain, e.g. sft-mem+ctx__grpo-comp, or inject")
+    ap.add_argument("--seed", type=int, default=None, help="its training seed (none for the base)")
     ap.add_argument("--predictions", required=True, type=Path)
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args()
@@ -113,6 +116,7 @@ def main() -> None:
     predictions, metrics = evaluate(model, load_tokenizer(args.model), args.data, e["batch_size"],
                                     e["max_new_tokens"])
     atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions))
+    metrics["model"] = Model(args.slug, args.seed).identity()  # the tables read which model this is here
     atomic_write_text(args.metrics, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
 
 

@@ -2,7 +2,7 @@
 
 Takes `evaluation.passk.questions` questions per level (the first ones of the test set, the same for
 every model) and `samples` completions each at `temperature`. Writes samples.json with, per
-question, n and c (correct samples); src/evaluation/report.py turns them into pass@k for k = 1..n
+question, n and c (correct samples); src/evaluation/passk_stats.py turns them into pass@k for k = 1..n
 with the unbiased estimator (src/evaluation/stats.py).
 """
 from __future__ import annotations

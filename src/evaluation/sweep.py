@@ -4,7 +4,7 @@ params.yaml's `sweep` lists presets; each differs from the default study in a fe
 amount of atomic and composite data, RL steps and group size). Run each one's study first
 (`snakemake --cores all --config preset=NAME`), then this: one row per preset with the knobs it
 changes, the key numbers and the verdict on each of the paper's claims (the rules of
-src/evaluation/report.py). A preset whose study has not run yet is listed as such, not guessed.
+src/evaluation/claims.py). A preset whose study has not run yet is listed as such, not guessed.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import yaml
 
 from ..io import atomic_write_text, csv_text
 from . import findings
-from .report import verdicts
+from .claims import verdicts
 from .stats import mean_ci
 from .tables import accuracies, read_csv
 
@@ -87,7 +87,7 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
 def to_markdown(rows: list[dict]) -> str:
     cols = list(dict.fromkeys(k for r in rows for k in r))
     lines = ["# Sweep: in which regime does each claim hold?", "",
-             "Claims (src/evaluation/report.py): 1 SFT paradox, 2 RL synthesizes, 3 atomic prerequisite, "
+             "Claims (src/evaluation/claims.py): 1 SFT paradox, 2 RL synthesizes, 3 atomic prerequisite, "
              "4 not explained by starting accuracy. Numbers: exact match (%), mean over seeds.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(r.get(c, "-")) for c in cols) + " |" for r in rows]

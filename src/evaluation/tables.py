@@ -1,6 +1,6 @@
 """Entry point: collect every model's metrics.json into the study's tables.
 
-Writes metrics.csv (tidy: recipe, seed, task, level, accuracy, n; one row per model, seed and cell)
+Writes metrics.csv (tidy: model, seed, task, level, accuracy, n; one row per model, seed and cell)
 and results.md (the Comp task beside the paper's numbers, then every model, task and level), with
 means and 95% confidence intervals over seeds.
 """
@@ -9,65 +9,53 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 from pathlib import Path
-from ..config import chain_label, load_params, model_chains
+
+from ..config import load_params
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
+from ..models import label_order
 from .paper_numbers import PAPER_COMP
 from .stats import mean_ci
 
 LEVEL_NAMES = {"iid": "I.I.D.", "composition": "Composition", "zero_shot": "Zero-shot"}
 TASK_NAMES = {"mem": "Mem", "ctx": "Ctx", "comp": "Comp"}
 # every (task, level) cell of metrics.csv: the three tasks at three levels, then the knowledge probe
-BASE_SLUG, BASE_LABEL = "inject", "Base (knowledge injection)"  # the model every recipe starts from
 CELLS = [(t, lv) for t in TASK_NAMES for lv in LEVELS] + [("facts", "recall")]
-
-
-def model_label(model: str) -> tuple[str, int | None]:
-    """'seed0/sft-mem+ctx__grpo-comp' -> ('SFT(Mem+Ctx)->RL(Comp)', 0); 'inject' -> (base label, None)."""
-    if model == BASE_SLUG:
-        return BASE_LABEL, None
-    m = re.fullmatch(r"seed(\d+)/([a-z+_-]+)", model)
-    if not m:
-        raise ValueError(f"{model}: expected 'inject' or 'seed<N>/<chain>'")
-    return chain_label(m.group(2)), int(m.group(1))
-
-
-def model_order(cfg: dict) -> list[str]:
-    """Labels in table order: the base, the recipes as listed, then the intermediate models."""
-    return [BASE_LABEL] + list(dict.fromkeys(cfg["recipes"] + [chain_label(c) for c in model_chains(cfg)]))
+COLUMNS = ["model", "seed", "task", "level", "accuracy", "n"]
 
 
 def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
+    """metrics.csv's rows from the evaluations' metrics.json files, each naming its own model and seed."""
     rows = []
     for path in metric_files:
-        m = re.search(r"eval/(.+)/metrics\.json$", path.as_posix())
-        if not m:
-            raise ValueError(f"{path}: expected .../eval/<model>/metrics.json")
-        label, seed = model_label(m.group(1))
         metrics = json.loads(path.read_text())
+        if "model" not in metrics:
+            raise ValueError(f"{path}: no 'model' entry (written by src/evaluation/evaluate.py); rerun its evaluation")
+        model = metrics["model"]
         for task, level in CELLS:
             cell = metrics[task][level]
-            rows.append({"recipe": label, "seed": "" if seed is None else seed, "task": task,
-                         "level": level, "accuracy": round(cell["accuracy"], 6), "n": cell["n"]})
-    order = {label: i for i, label in enumerate(model_order(cfg))}
-    rows.sort(key=lambda r: (order[r["recipe"]], str(r["seed"]), CELLS.index((r["task"], r["level"]))))
+            rows.append({"model": model["label"], "seed": "" if model["seed"] is None else model["seed"],
+                         "task": task, "level": level, "accuracy": round(cell["accuracy"], 6), "n": cell["n"]})
+    order = {label: i for i, label in enumerate(label_order(cfg))}
+    rows.sort(key=lambda r: (order[r["model"]], str(r["seed"]), CELLS.index((r["task"], r["level"]))))
     return rows
 
 
 def read_csv(path: Path) -> list[dict]:
+    """metrics.csv's rows. Studies tabled before the column was named `model` call it `recipe`."""
     with open(path) as f:
-        return [{**r, "accuracy": float(r["accuracy"]), "n": int(r["n"])} for r in csv.DictReader(f)]
+        return [{"model": r.get("model", r.get("recipe")), "seed": r["seed"], "task": r["task"], "level": r["level"],
+                 "accuracy": float(r["accuracy"]), "n": int(r["n"])} for r in csv.DictReader(f)]
 
 
-def accuracies(rows: list[dict], recipe: str, task: str, level: str) -> dict:
-    """seed -> accuracy (%) of one cell."""
-    return {r["seed"]: 100 * r["accuracy"] for r in rows if (r["recipe"], r["task"], r["level"]) == (recipe, task, level)}
+def accuracies(rows: list[dict], model: str, task: str, level: str) -> dict:
+    """seed -> accuracy (%) of one cell of one model (by its label)."""
+    return {r["seed"]: 100 * r["accuracy"] for r in rows if (r["model"], r["task"], r["level"]) == (model, task, level)}
 
 
 def to_csv(rows: list[dict]) -> str:
-    return csv_text(rows, ["recipe", "seed", "task", "level", "accuracy", "n"])
+    return csv_text(rows, COLUMNS)
 
 
 def cell_text(values: list[float]) -> str:
@@ -78,6 +66,20 @@ def cell_text(values: list[float]) -> str:
     return f"{m:.1f}" if len(values) < 2 else f"{m:.1f} ± {half:.1f}"
 
 
+def comp_beside_paper(rows: list[dict], recipes: list[str], n: dict | None = None) -> list[str]:
+    """The Comp table: per recipe and level, ours (mean ± CI over seeds) beside the paper's; with `n`
+    (questions per level) in the header."""
+    head = [f"{LEVEL_NAMES[lv]} ours (n={n[lv]}) | {LEVEL_NAMES[lv]} paper" if n else f"{LEVEL_NAMES[lv]} ours | paper"
+            for lv in LEVELS]
+    lines = ["| recipe | " + " | ".join(head) + " |", "|---|" + "---:|---:|" * len(LEVELS)]
+    for recipe in recipes:
+        paper = PAPER_COMP.get(recipe)
+        cells = [f"{cell_text(list(accuracies(rows, recipe, 'comp', lv).values()))} | {paper[i] if paper else '-'}"
+                 for i, lv in enumerate(LEVELS)]
+        lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def to_markdown(cfg: dict, rows: list[dict]) -> str:
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
     n = {lv: next((r["n"] for r in rows if r["task"] == "comp" and r["level"] == lv), 0) for lv in LEVELS}
@@ -85,18 +87,11 @@ def to_markdown(cfg: dict, rows: list[dict]) -> str:
     lines = [f"# Results: preset `{cfg['preset']}`", "",
              f"Exact match (%) of the final answer: mean ± 95% confidence half-width (t) over seeds "
              f"{', '.join(map(str, seeds))}. Paper: Qwen2.5-1.5B (paper.md); ours: the model of this preset.", "",
-             "## Comp task, ours beside the paper", "",
-             "| recipe | " + " | ".join(f"{LEVEL_NAMES[lv]} ours (n={n[lv]}) | {LEVEL_NAMES[lv]} paper"
-                                     for lv in LEVELS) + " |",
-             "|---|" + "---:|---:|" * len(LEVELS)]
-    for recipe in cfg["recipes"]:
-        paper = PAPER_COMP.get(recipe)
-        cells = [f"{cell(recipe, 'comp', lv)} | {paper[i] if paper else '-'}" for i, lv in enumerate(LEVELS)]
-        lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
+             "## Comp task, ours beside the paper", "", *comp_beside_paper(rows, cfg["recipes"], n)]
     lines += ["", "## Every model, task and level (ours)", "",
               "| model | " + " | ".join(f"{TASK_NAMES[t]} {LEVEL_NAMES[lv]}" for t in TASK_NAMES for lv in LEVELS)
               + " | fact recall |", "|---|" + "---:|" * (3 * len(LEVELS) + 1)]
-    for recipe in model_order(cfg):
+    for recipe in label_order(cfg):
         lines.append(f"| {recipe} | " + " | ".join(cell(recipe, t, lv) for t in TASK_NAMES for lv in LEVELS)
                      + f" | {cell(recipe, 'facts', 'recall')} |")
     lines += ["", "The base is one model for all seeds. Models that are not recipes themselves (e.g. SFT(Mem)) "
@@ -109,7 +104,7 @@ def to_markdown(cfg: dict, rows: list[dict]) -> str:
 def summary(cfg: dict, rows: list[dict]) -> dict:
     """Mean accuracy over seeds of every model, task and level: the study's DVC metrics file."""
     out: dict = {}
-    for recipe in model_order(cfg):
+    for recipe in label_order(cfg):
         for task, level in CELLS:
             vals = list(accuracies(rows, recipe, task, level).values())
             if vals:

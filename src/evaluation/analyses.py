@@ -1,0 +1,92 @@
+"""The report's tables that come from per-model files rather than metrics.csv: pass@k samples, error
+localisation, why the atomic skills fail, and RL's learning signal.
+
+Each function names the models it reads by their identity (src/models.py) and reads those models'
+files under the study's folder: the same files the report rule declares as its inputs.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..config import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
+from ..data.questions import LEVELS
+from ..io import read_jsonl
+from ..models import Model
+from .errors import error_kind, localise
+
+ERROR_KINDS = ("value", "step", "answer")
+
+
+def passk_seeds(cfg: dict) -> list[int]:
+    """The seeds that get pass@k: the first `evaluation.passk.seeds`."""
+    return cfg["seeds"][: cfg["evaluation"]["passk"]["seeds"]]
+
+
+def passk_samples(results: Path, cfg: dict) -> list[dict]:
+    """One row per (RL recipe, side, seed, question): n samples, c correct. Saved as passk_samples.csv so
+    the pass@k curves and verdicts can be recomputed from the committed results, without the models."""
+    rows = []
+    for base, rl in rl_pairs(cfg):
+        for side, chain in (("base", base), ("rl", rl)):
+            for seed in passk_seeds(cfg):
+                model = Model(chain, seed)
+                for q in json.loads((results / "passk" / model.path / "samples.json").read_text())["questions"]:
+                    rows.append({"recipe": Model(rl).label, "side": side, "model": model.label, "seed": seed,
+                                 "level": q["level"], "id": q["id"], "n": q["n"], "c": q["c"]})
+    return rows
+
+
+def _predictions(results: Path, model: Model, task: str) -> dict[str, dict]:
+    return {p["id"]: p for p in read_jsonl(results / "eval" / model.path / "predictions.jsonl") if p["task"] == task}
+
+
+def error_rows(results: Path, cfg: dict) -> list[dict]:
+    """Per RL(Comp) model and seed: where the Comp questions wrong before and after RL first go wrong."""
+    records = {r["id"]: r for r in read_jsonl(results / "data" / "qa_comp.jsonl") if r["split"] in LEVELS}
+    rows = []
+    for base, rl in rl_pairs(cfg):
+        if not rl.endswith("grpo-comp"):
+            continue
+        for seed in cfg["seeds"]:
+            after, before = Model(rl, seed), Model(base, seed)
+            loc = localise(records, _predictions(results, before, "comp"), _predictions(results, after, "comp"))
+            rows.append({"recipe": after.label, "base": before.label, "seed": f"seed{seed}",
+                         "questions": loc["questions"],
+                         **{f"{k}_{side}": None if loc[side][k] is None else round(100 * loc[side][k], 2)
+                            for k in ("contextual_share", "mean_position") for side in ("before", "after")}})
+    return rows
+
+
+def atomic_error_rows(results: Path, cfg: dict) -> list[dict]:
+    """SFT(Mem+Ctx) on the Mem and Ctx tests, per seed, task and level: how many answers are wrong,
+    and where and how each wrong chain first goes wrong (src/evaluation/errors.py:error_kind)."""
+    slug = chain_slug([ATOMIC_SFT])
+    if slug not in model_chains(cfg):
+        return []
+    rows = []
+    for task in ("mem", "ctx"):
+        records = {r["id"]: r for r in read_jsonl(results / "data" / f"qa_{task}.jsonl") if r["split"] in LEVELS}
+        for seed in cfg["seeds"]:
+            preds = [p for p in _predictions(results, Model(slug, seed), task).values() if p["id"] in records]
+            for lv in LEVELS:
+                mine = [p for p in preds if p["level"] == lv]
+                errs = [error_kind(records[p["id"]], p["generation"]) for p in mine if not p["correct"]]
+                rows.append({"seed": f"seed{seed}", "task": task, "level": lv, "questions": len(mine),
+                             "wrong": len(errs), "first_hop": sum(h == 0 for h, _ in errs),
+                             **{k: sum(kind == k for _, kind in errs) for k in ERROR_KINDS}})
+    return rows
+
+
+def rl_signal_rows(results: Path, cfg: dict) -> list[dict]:
+    """Per RL model and seed: mean exact-match reward during GRPO, and how many steps had a learning
+    signal (a group whose rewards differ; with all-equal rewards GRPO's advantages are all zero)."""
+    rows = []
+    for _, rl in rl_pairs(cfg):
+        for seed in cfg["seeds"]:
+            model = Model(rl, seed)
+            st = json.loads((results / "models" / model.path / "train_stats.json").read_text())
+            if "rl_logged_steps" in st:  # written by src/training/common.py:throughput for GRPO
+                rows.append({"recipe": model.label, "seed": f"seed{seed}", "mean_reward": st["rl_mean_reward"],
+                             "steps_with_signal": st["rl_steps_with_signal"], "steps": st["rl_logged_steps"]})
+    return rows

@@ -1,0 +1,149 @@
+"""REPORT.md's text from the study's rows and analyses: the claims beside the paper, pass@k, error
+localisation, the atomic skills' errors, RL's learning signal, the paper's other experiments, speed, and
+the command and parameters. Only formatting: every number comes in computed (src/evaluation/report.py)."""
+from __future__ import annotations
+
+import yaml
+
+from ..config import ATOMIC_SFT, chain_label, chain_slug, same_questions_recipes, share_recipes
+from ..data.questions import LEVELS
+from .analyses import ERROR_KINDS
+from .claims import ATOMIC, cell_pm, comp_cell, fmt, gain
+from .paper_numbers import PAPER_ERRORS
+from .tables import LEVEL_NAMES, comp_beside_paper
+from .timing import speed_section
+
+
+def _seed_text(n: int) -> str:
+    return "the first seed" if n == 1 else f"the first {n} seeds"
+
+
+def atomic_error_section(rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    L = [f"## Where the atomic skills fail ({chain_label(chain_slug([ATOMIC_SFT]))})", "",
+         "Wrong answers on the Mem and Ctx tests, summed over seeds, by the first hop of the chain that "
+         "goes wrong: a *wrong value* names the right person and relation but another value (the fact "
+         "was not recalled, or not read from the context); a *wrong step* follows another relation or "
+         "person; a *wrong answer* has every hop right. Shares of the wrong answers (%):", "",
+         "| task | level | questions | wrong | first error at hop 1 | wrong value | wrong step | wrong answer |",
+         "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for task in dict.fromkeys(r["task"] for r in rows):
+        for lv in LEVELS:
+            rs = [r for r in rows if r["task"] == task and r["level"] == lv]
+            n, wrong = sum(r["questions"] for r in rs), sum(r["wrong"] for r in rs)
+            share = lambda k: fmt(100 * sum(r[k] for r in rs) / wrong if wrong else None)  # noqa: E731
+            L.append(f"| {task.capitalize()} | {LEVEL_NAMES[lv]} | {n} | {wrong} | {share('first_hop')} | "
+                     + " | ".join(share(k) for k in ERROR_KINDS) + " |")
+    return L + ["", "Per seed: [atomic_errors.csv](atomic_errors.csv).", ""]
+
+
+def rl_signal_section(rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    L = ["## RL's learning signal", "",
+         "GRPO learns only from groups whose rewards differ. Mean exact-match reward of the sampled completions "
+         "during RL, and the steps with at least one such group, summed over seeds:", "",
+         "| recipe | seeds | mean reward (%) | steps with a learning signal |", "|---|---:|---:|---:|"]
+    for recipe in dict.fromkeys(r["recipe"] for r in rows):
+        rs = [r for r in rows if r["recipe"] == recipe]
+        L.append(f"| {recipe} | {len(rs)} | {100 * sum(r['mean_reward'] for r in rs) / len(rs):.1f} | "
+                 f"{sum(r['steps_with_signal'] for r in rs)} of {sum(r['steps'] for r in rs)} |")
+    return L + [""]
+
+
+def other_experiments(rows: list[dict], cfg: dict) -> list[str]:
+    """Sections for the paper's other experiments, where the preset declares their recipes (the data-share
+    section shows figures/data_share.png, drawn by the report when `share_recipes` is not empty)."""
+    L = []
+    head = ["| recipe | " + " | ".join(LEVEL_NAMES[lv] for lv in LEVELS) + " |", "|---|" + "---:|" * len(LEVELS)]
+    same = same_questions_recipes(cfg["recipes"])
+    if len(same) > 1:
+        L += ["## SFT, LoRA and RL on the same Comp questions, from SFT(Mem+Ctx)", "",
+              f"Each second stage trains on the {cfg['training']['grpo']['questions']} Comp questions of RL "
+              "(`training.grpo.questions`). Comp exact match (%), mean ± 95% CI over seeds:", ""] + head
+        for r in [ATOMIC] + same:
+            L.append(f"| {r} | " + " | ".join(comp_cell(rows, r, lv) for lv in LEVELS) + " |")
+        L.append("")
+    shares = share_recipes(cfg["recipes"])
+    if shares:
+        L += ["## Share of the atomic data before RL", "", "![data share](figures/data_share.png)", "",
+              "SFT(Mem+Ctx@N%) trains on the first N% of each atomic task's questions, then RL(Comp). "
+              "Comp exact match (%) of the SFT base and after RL, and RL's Zero-shot gain (paired over seeds):", "",
+              "| share | " + " | ".join(f"{LEVEL_NAMES[lv]} base -> RL" for lv in LEVELS) + " | Zero-shot gain |",
+              "|---:|" + "---|" * len(LEVELS) + "---:|"]
+        for pct, (base, r) in shares.items():
+            g = gain(rows, base, r, "zero_shot")
+            g_text = "-" if g is None else cell_pm(*g)
+            cells = [f"{comp_cell(rows, base, lv)} -> {comp_cell(rows, r, lv)}" for lv in LEVELS]
+            L.append(f"| {pct}% | " + " | ".join(cells) + f" | {g_text} |")
+        L.append("")
+    return L
+
+
+def passk_section(cfg: dict, advantages: list[dict]) -> list[str]:
+    L = ["## pass@k: synthesis or amplification?", "", "![pass@k](figures/passk.png)", "",
+          f"Unbiased pass@k from n = {cfg['evaluation']['passk']['samples']} samples per question "
+          f"(temperature {cfg['evaluation']['passk']['temperature']}), {cfg['evaluation']['passk']['questions']} "
+          "Comp test questions per level, "
+          f"{_seed_text(cfg['evaluation']['passk']['seeds'])} (the figure: the first). RL advantage = pass@k(RL) - pass@k(its base), in points:", "",
+          "| recipe | level | questions | advantage at k=1 | at k=max | verdict |", "|---|---|---:|---:|---:|---|"]
+    for a in advantages:
+        L.append(f"| {a['recipe']} | {LEVEL_NAMES[a['level']]} | {a['questions']} | {cell_pm(a['adv_k1'], a['ci_k1'])} | "
+                 f"{cell_pm(a['adv_kmax'], a['ci_kmax'])} (k={a['k_max']}) | {a['verdict']} |")
+    L += ["", "± is the 95% interval over questions (paired); a verdict needs an interval that excludes zero: "
+          "*persists* if the advantage at the largest k does, *vanishes* if only the one at k=1 does.", ""]
+    return L
+
+
+def localisation_section(errs: list[dict]) -> list[str]:
+    L = ["## Error localisation (Comp, questions wrong before and after RL)", "",
+          "First wrong hop found by matching the generated chain with the gold one. Share of first errors "
+          "at a contextual hop, and their mean normalised position (0 = first hop, 100 = last), before -> after RL.", "",
+          "| recipe | seeds | questions | contextual share ours | paper | mean position ours | paper |",
+          "|---|---:|---:|---|---|---|---|"]
+    for recipe in dict.fromkeys(e["recipe"] for e in errs):
+        es = [e for e in errs if e["recipe"] == recipe]
+        base = es[0]["base"]
+
+        def avg(key):
+            vals = [e[key] for e in es if e[key] is not None]
+            return sum(vals) / len(vals) if vals else None
+        paper = PAPER_ERRORS.get(base, {})
+        pc = paper.get("contextual_share")
+        pp = paper.get("mean_position")
+        L.append(f"| {recipe} | {len(es)} | {sum(e['questions'] for e in es)} | "
+                 f"{fmt(avg('contextual_share_before'))} -> {fmt(avg('contextual_share_after'))} | "
+                 f"{f'{pc[0]} -> {pc[1]}' if pc else '-'} | "
+                 f"{fmt(avg('mean_position_before'))} -> {fmt(avg('mean_position_after'))} | "
+                 f"{f'{pp[0]} -> {pp[1]}' if pp else '-'} |")
+    return L + ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
+
+
+def report(cfg: dict, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
+           atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
+           wall: float | None) -> str:
+    """REPORT.md: `rows` are metrics.csv's, `claims` claims.verdicts', the rest the analyses of
+    analyses.py, passk_stats.py and timing.py."""
+    seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
+    cmd = "snakemake --cores all" + ("" if cfg["preset"] == "default" else f" --config preset={cfg['preset']}")
+    L = [f"# Report: does RL synthesize a composite skill, or only amplify? (preset `{cfg['preset']}`)", "",
+         f"Generated by the pipeline (`{cmd}`, or `dvc repro`); seeds {', '.join(map(str, seeds))}. "
+         "Paper: Qwen2.5-1.5B at paper scale; ours: the model and world of this preset (parameters at the end).", "",
+         "## The paper's claims", "", "| claim | ours | paper | target | verdict |", "|---|---|---|---|---|"]
+    for v in claims:
+        L.append(f"| {v['claim']} | {v['ours']} | {v['paper']} | {v['target']} | **{v['verdict']}** |")
+    L += ["", "## Comp exact match (%), mean ± 95% CI over seeds", "", "![Comp by recipe](figures/comp_levels.png)", "",
+          *comp_beside_paper(rows, cfg["recipes"])]
+    L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
+          "per seed: [metrics.csv](metrics.csv).", ""]
+    L += passk_section(cfg, advantages)
+    L += localisation_section(errs)
+    L += atomic_error_section(atomic_errs)
+    L += rl_signal_section(rl_signal)
+    L += other_experiments(rows, cfg)
+    L += speed_section(speed, peak, gen, wall)
+    L += ["## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {cfg['preset']}` "
+          "in params.yaml). Parameters after the preset is merged:", "", "```yaml",
+          yaml.safe_dump({k: v for k, v in cfg.items()}, sort_keys=False, width=110).rstrip(), "```"]
+    return "\n".join(L) + "\n"
