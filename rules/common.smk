@@ -9,6 +9,7 @@ sys.path.insert(0, workflow.basedir)
 from src.code_deps import code  # a rule's code inputs: the source files its entry points import
 from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, share_recipes, slug_steps
 from src.models import BASE as BASE_MODEL, study_models
+from src.stages import tracked  # what each rule's script reads of params.yaml: its `params: settings=`
 
 
 def _load():
@@ -40,8 +41,6 @@ GENERIC_MODEL = "generic"
 # seed<N>/<chain> for every recipe and its prefixes)
 MODELS = {m.path: m for m in study_models(CFG)}
 EVALUATED = list(MODELS)
-# what decoding depends on: a change of the pass@k or benchmark settings does not rerun the evaluations
-DECODING = {k: CFG["evaluation"][k] for k in ("batch_size", "max_new_tokens")}
 # pass@k and error localisation compare every RL model with the model it started from (first seed).
 PASSK_SEEDS = SEEDS[: CFG["evaluation"]["passk"]["seeds"]]
 PASSK_MODELS = sorted({f"seed{s}/{m}" for s in PASSK_SEEDS for pair in rl_pairs(CFG) for m in pair})

@@ -5,8 +5,7 @@ rule generate_data:
         directory(f"{RESULTS}/data"),
     params:
         preset=PRESET,
-        world=CFG["world"],
-        questions=CFG["questions"],
+        settings=tracked(CFG, "generate_data"),  # what its script reads (src/stages.py); a change reruns it
     log:
         f"{RESULTS}/logs/generate_data.log",
     benchmark:
@@ -28,7 +27,7 @@ rule build_tokenizer:
         directory(f"{RESULTS}/tokenizer"),
     params:
         preset=PRESET,
-        model=CFG["model"],
+        settings=tracked(CFG, "build_tokenizer"),
     log:
         f"{RESULTS}/logs/build_tokenizer.log",
     benchmark:

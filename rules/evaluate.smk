@@ -12,7 +12,7 @@ rule evaluate:
         metrics=f"{RESULTS}/eval/{{model}}/metrics.json",
     params:
         preset=PRESET,
-        decoding=DECODING,
+        settings=tracked(CFG, "evaluate"),
         identity=lambda w: MODELS[w.model].args,  # written into metrics.json: the tables read it there
     log:
         f"{RESULTS}/logs/{{model}}/evaluate.log",
@@ -37,8 +37,7 @@ rule sample_passk:
         f"{RESULTS}/passk/{{model}}/samples.json",
     params:
         preset=PRESET,
-        decoding=DECODING,
-        passk=CFG["evaluation"]["passk"],
+        settings=tracked(CFG, "sample_passk"),
     log:
         f"{RESULTS}/logs/{{model}}/passk.log",
     benchmark:
@@ -62,8 +61,7 @@ rule benchmark_generation:
         f"{RESULTS}/speed/generation.json",
     params:
         preset=PRESET,
-        decoding=DECODING,
-        speed_questions=CFG["evaluation"]["speed_questions"],
+        settings=tracked(CFG, "benchmark_generation"),
     log:
         f"{RESULTS}/logs/benchmark_generation.log",
     threads: threads_of("evaluate")
@@ -83,6 +81,7 @@ rule benchmark_matmul:
         f"{RESULTS}/speed/matmul_peak.json",
     params:
         preset=PRESET,
+        settings=tracked(CFG, "benchmark_matmul"),  # none: the peak depends on the machine only
     log:
         f"{RESULTS}/logs/benchmark_matmul.log",
     threads: threads_of("inject")  # the peak that knowledge injection, on as many cores, is compared with
@@ -104,7 +103,7 @@ rule tables:
         summary=f"{RESULTS}/summary.json",
     params:
         preset=PRESET,
-        recipes=CFG["recipes"],
+        settings=tracked(CFG, "tables"),
     log:
         f"{RESULTS}/logs/tables.log",
     threads: threads_of("light")
@@ -152,7 +151,7 @@ rule report:
         **SHARE_FIGURE,
     params:
         preset=PRESET,
-        recipes=CFG["recipes"],
+        settings=tracked(CFG, "report"),
         results=lambda wildcards, input: os.path.dirname(input.csv),  # results/<preset>
     log:
         f"{RESULTS}/logs/report.log",

@@ -15,10 +15,7 @@ if GENERIC:
             directory(f"{RESULTS}/models/{GENERIC_MODEL}"),
         params:
             preset=PRESET,
-            model=CFG["model"],
-            generic=CFG["generic"],
-            inject=CFG["training"]["inject"],
-            sft=CFG["training"]["sft"],
+            settings=tracked(CFG, "train_generic"),
         log:
             f"{RESULTS}/logs/{GENERIC_MODEL}.log",
         benchmark:
@@ -44,8 +41,7 @@ rule inject_knowledge:
         directory(f"{RESULTS}/models/{BASE}"),
     params:
         preset=PRESET,
-        model=CFG["model"],
-        inject=CFG["training"]["inject"],
+        settings=tracked(CFG, "inject_knowledge"),
         init=lambda wildcards, input: f" --init {input.init}" if GENERIC else "",
     log:
         f"{RESULTS}/logs/{BASE}.log",
@@ -76,8 +72,7 @@ rule train_sft:
         preset=PRESET,
         tasks=lambda w: tasks_of(w.chain),
         options=lambda w: sft_options(w.chain),
-        model=CFG["model"],
-        sft=CFG["training"]["sft"],
+        settings=tracked(CFG, "train_sft"),
     log:
         f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
     benchmark:
@@ -107,9 +102,7 @@ rule train_grpo:
     params:
         preset=PRESET,
         tasks=lambda w: tasks_of(w.chain),
-        model=CFG["model"],
-        sft=CFG["training"]["sft"],  # its atomic_holdout picks the Mem/Ctx questions RL uses
-        grpo=CFG["training"]["grpo"],
+        settings=tracked(CFG, "train_grpo"),
     log:
         f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
     benchmark:

@@ -39,8 +39,8 @@ def _imports(module: str, path: Path) -> set[str]:
                 target = node.module or ""
             if target.split(".")[0] != "src":
                 continue
-            out.add(target)
-            out |= {f"{target}.{a.name}" for a in node.names if _file(f"{target}.{a.name}")}  # from . import x
+            submodules = {f"{target}.{a.name}" for a in node.names if _file(f"{target}.{a.name}")}
+            out |= submodules if node.module is None else submodules | {target}  # `from .. import x`: just x
     return {m for m in out if _file(m)}
 
 

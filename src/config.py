@@ -135,8 +135,10 @@ def _check_relations(names, where: str) -> None:
                               f"{group} group (multi-hop paths and three levels need them); it has {persons}")
 
 
-def load_params(path: str | Path = "params.yaml", preset: str | None = None) -> dict:
-    """The validated parameters of one preset (default: the file's `preset` key)."""
+def load_params(path: str | Path = "params.yaml", preset: str | None = None, every_preset: bool = True) -> dict:
+    """The validated parameters of one preset (default: the file's `preset` key). Planning (Snakemake,
+    `python -m src.config`) validates every preset, so a typo in any fails before a job starts; a job's
+    entry point (`every_preset=False`) validates only its own."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path} not found; run from the repository root or pass --params")
@@ -153,7 +155,7 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None) -> 
         raise ConfigError(f"unknown preset {preset!r}; {path} defines: default, {', '.join(presets)}")
     cfg = merge(raw, {**presets.get(preset, {}), "preset": preset})
     _validate(cfg, f"{path} (preset {preset!r})")  # the study asked for first, then every other preset
-    for name, overlay in presets.items():  # a typo in any preset fails now, not when it is used
+    for name, overlay in presets.items() if every_preset else ():  # a typo in any preset fails now
         if name != preset:
             _validate(merge(raw, {**overlay, "preset": name}), f"{path} (preset {name!r})")
     unknown = [p for p in raw.get("sweep", []) if p != "default" and p not in presets]

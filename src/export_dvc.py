@@ -1,8 +1,8 @@
 """Write dvc.yaml from the Snakemake DAG, so the two tools cannot drift.
 
 Every Snakemake job becomes one DVC stage with the very same shell command, inputs (its code files
-included: src/code_deps.py) as deps, outputs as outs, and the params.yaml sections the rule declares
-under `params:` as DVC params. Run
+included: src/code_deps.py) as deps, outputs as outs, and the params.yaml keys its script reads
+(src/stages.py, which the rule's `params: settings=` tracks too) as DVC params. Run
 `python -m src.export_dvc` after changing the Snakefile or the recipes; tests/test_dvc_sync.py
 fails while dvc.yaml is stale.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from . import stages
 from .config import load_params
 from .io import atomic_write_text
 
@@ -50,7 +51,7 @@ def snakemake_jobs(preset: str | None, root: Path = Path(".")):
             jobs.append({"rule": job.rule.name, "wildcards": dict(job.wildcards_dict),
                          "cmd": job.shellcmd.strip(), "deps": sorted(map(str, job.input)),
                          "outs": sorted(map(str, job.output)), "logs": sorted(map(str, job.log)),
-                         "params": list(job.params.keys())})
+                         "params": list(job.params.keys()), "settings": job.params.get("settings")})
     return jobs
 
 
@@ -59,19 +60,10 @@ def stage_name(job: dict) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", "-".join(parts))
 
 
-def param_keys(cfg: dict, names: list[str]) -> list[str]:
-    keys = ["preset"]
-    for name in names:
-        if name == "preset":
-            continue
-        if name in cfg:
-            keys.append(name)
-        elif name in cfg["training"]:
-            keys.append(f"training.{name}")
-        elif name == "decoding":
-            keys += [f"evaluation.{k}" for k in ("batch_size", "max_new_tokens")]
-        elif name in cfg["evaluation"]:
-            keys.append(f"evaluation.{name}")
+def param_keys(cfg: dict, rule: str) -> list[str]:
+    """The params.yaml keys a stage depends on: those its script reads (src/stages.py), as its rule's
+    `params: settings=` tracks them for Snakemake."""
+    keys = ["preset"] + stages.keys(rule)
     if cfg["preset"] != "default":
         keys.append(f"presets.{cfg['preset']}")  # the overlay may change any of the above
     return keys
@@ -88,7 +80,7 @@ def build(preset: str | None = None, params: Path = Path("params.yaml")) -> str:
                  # the rule's inputs, its code included (src/code_deps.py); not the benchmark files, which
                  # only Snakemake writes
                  "deps": [d for d in job["deps"] if "/benchmarks/" not in d],
-                 "params": param_keys(cfg, job["params"])}
+                 "params": param_keys(cfg, job["rule"])}
         if job["rule"] in TABLE_RULES:
             stage["outs"] = [{p: {"cache": False}} for p in job["outs"]]
         else:

@@ -68,8 +68,8 @@ def test_every_entry_point_claims_through_setup(tmp_path):
     for path in entry_points:  # setup() directly, or through evaluate.start(), before anything else
         main = (ROOT / path).read_text().split("def main()")[1].split("\ndef ")[0]
         first = next(line.strip() for line in main.splitlines()
-                     if "setup(" in line or "start(args)" in line or "load_" in line or ".to(" in line)
-        assert "setup(" in first or "start(args)" in first, (path, first)
+                     if "setup(" in line or "start(args" in line or "load_" in line or ".to(" in line)
+        assert "setup(" in first or "start(args" in first, (path, first)
 
 
 def test_jobs_share_a_device_when_asked(tmp_path, monkeypatch):

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import collections
 import logging
+from dataclasses import asdict
 
-from ..config import load_params
+from .. import stages
 from ..io import atomic_dir, write_json, write_jsonl
 from .checks import check_dataset
 from .generic import build_generic, check_generic
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def generate(cfg: dict, out) -> dict:
+    """The world, its questions (and the generic world, where enabled) from params' `world`, `questions`
+    and `generic` sections, written to `out`; returns the question counts."""
     w, q = cfg["world"], cfg["questions"]
     world = build_world(w["seed"], w["parametric_people"], w["contextual_people"], w["value_pool_size"],
                         w["relations"], w["templates"])
@@ -76,8 +79,8 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    cfg = load_params(args.params, args.preset)
-    stats = generate(cfg, args.out)
+    s = stages.load("generate_data", args.params, args.preset)  # the world's, questions' and generic sections
+    stats = generate(asdict(s), args.out)
     log.info("wrote %s: %s", args.out, stats)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..config import load_params
+from .. import stages
 from ..data.questions import LEVELS
 from ..data.relations import BY_NAME, PARAMETRIC
 from ..io import atomic_write_text, read_jsonl
@@ -97,11 +97,11 @@ def model_args(description: str) -> argparse.ArgumentParser:
     return ap
 
 
-def start(args) -> tuple[dict, torch.nn.Module]:
-    """setup (GPU claim, seeds), then the params and the model on its device, in eval mode."""
+def start(args, rule: str):
+    """setup (GPU claim, seeds), then the rule's settings (src/stages.py) and the model on its device,
+    in eval mode."""
     setup(0)
-    cfg = load_params(args.params, args.preset)
-    return cfg, load_model(args.model).to(device()).eval()
+    return stages.load(rule, args.params, args.preset), load_model(args.model).to(device()).eval()
 
 
 def main() -> None:
@@ -111,10 +111,8 @@ def main() -> None:
     ap.add_argument("--predictions", required=True, type=Path)
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args()
-    cfg, model = start(args)
-    e = cfg["evaluation"]
-    predictions, metrics = evaluate(model, load_tokenizer(args.model), args.data, e["batch_size"],
-                                    e["max_new_tokens"])
+    s, model = start(args, "evaluate")
+    predictions, metrics = evaluate(model, load_tokenizer(args.model), args.data, s.batch_size, s.max_new_tokens)
     atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions))
     metrics["model"] = Model(args.slug, args.seed).identity()  # the tables read which model this is here
     atomic_write_text(args.metrics, json.dumps(metrics, indent=2, sort_keys=True) + "\n")

@@ -29,20 +29,20 @@ def main() -> None:
     ap = model_args(__doc__)
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
-    cfg, model = start(args)
-    e, p = cfg["evaluation"], cfg["evaluation"]["passk"]
-    rows = passk_questions(args.data, p["questions"])
-    prompts = [prompt_of(r) for r in rows for _ in range(p["samples"])]
-    gens = generate(model, load_tokenizer(args.model), prompts, e["batch_size"] * 4, e["max_new_tokens"],
-                    "samples", temperature=p["temperature"])
+    s, model = start(args, "sample_passk")
+    p = s.passk
+    rows = passk_questions(args.data, p.questions)
+    prompts = [prompt_of(r) for r in rows for _ in range(p.samples)]
+    gens = generate(model, load_tokenizer(args.model), prompts, s.batch_size * 4, s.max_new_tokens,
+                    "samples", temperature=p.temperature)
     out = []
     for i, r in enumerate(rows):
-        mine = gens[i * p["samples"]:(i + 1) * p["samples"]]
+        mine = gens[i * p.samples:(i + 1) * p.samples]
         out.append({"id": r["id"], "level": r["split"], "n": len(mine),
                     "c": sum(is_correct(g, r["answer"]) for g in mine)})
     log.info("correct samples per level: %s",
              {lv: sum(q["c"] for q in out if q["level"] == lv) for lv in LEVELS})
-    atomic_write_text(args.out, json.dumps({"temperature": p["temperature"], "questions": out}, indent=1) + "\n")
+    atomic_write_text(args.out, json.dumps({"temperature": p.temperature, "questions": out}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

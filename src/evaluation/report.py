@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--results", required=True, type=Path)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
-    cfg, results = load_params(args.params, args.preset), args.results
+    cfg, results = load_params(args.params, args.preset, every_preset=False), args.results
 
     # read and analyse
     rows = read_csv(results / "metrics.csv")

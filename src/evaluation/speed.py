@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import load_params
+from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, read_jsonl
 from ..text import prompt_of
@@ -104,17 +104,17 @@ def main() -> None:
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
     setup(0)
-    cfg = load_params(args.params, args.preset)
     if args.what == "matmul":
+        stages.load("benchmark_matmul", args.params, args.preset)  # reads no parameter; checks the file
         result = matmul_peak()
     else:
         if not (args.data and args.model):
             ap.error("generation needs --data and --model")
-        e = cfg["evaluation"]
-        rows = [r for r in read_jsonl(args.data / "qa_comp.jsonl") if r["split"] in LEVELS][: e["speed_questions"]]
+        s = stages.load("benchmark_generation", args.params, args.preset)
+        rows = [r for r in read_jsonl(args.data / "qa_comp.jsonl") if r["split"] in LEVELS][: s.speed_questions]
         model = load_model(args.model).to(device()).eval()
         result = generation_speed(model, load_tokenizer(args.model), [prompt_of(r) for r in rows],
-                                  e["batch_size"], e["max_new_tokens"])
+                                  s.batch_size, s.max_new_tokens)
         log.info("batched %.1fs, one at a time %.1fs: %.1fx; transformers' generate, batched: %.1fs",
                  result["batched_s"], result["one_at_a_time_s"], result["speedup"], result["library_batched_s"])
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")

@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--markdown", required=True, type=Path)
     ap.add_argument("--summary", type=Path, help="metrics JSON for `dvc metrics show`")
     args = ap.parse_args()
-    cfg = load_params(args.params, args.preset)
+    cfg = load_params(args.params, args.preset, every_preset=False)
     rows = collect(cfg, args.metrics)
     atomic_write_text(args.csv, to_csv(rows))
     atomic_write_text(args.markdown, to_markdown(cfg, rows))

@@ -24,6 +24,7 @@ from trl import SFTConfig, SFTTrainer
 from ..config import load_params, results_dir
 from ..evaluation.speed import matmul_peak
 from ..io import atomic_write_text, read_jsonl
+from ..stages import settings
 from ..text import completion_of, prompt_of
 from .common import new_model
 from .packing import PackedCollator, PackedSFTTrainer
@@ -65,7 +66,7 @@ def trainer_variant(name: str, cfg: dict, tokenizer, data: Dataset, stage: str, 
     cls = {"TRL as before": SFTTrainer, "no gradient checkpointing": SFTTrainer,
            "+ the model's own loss": PlainLoss, "+ packed batches (the pipeline)": PackedSFTTrainer}[name]
     timer = StepTimer()
-    trainer = cls(model=new_model(cfg, tokenizer), args=config, train_dataset=data, processing_class=tokenizer,
+    trainer = cls(model=new_model(settings("inject_knowledge", cfg).model, tokenizer), args=config, train_dataset=data, processing_class=tokenizer,
                   callbacks=[timer])
     trainer.train()
     return timer.seconds, trainer
@@ -109,7 +110,7 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(results / "tokenizer")
     data = dataset(cfg, results / "data", args.stage)
     peak = matmul_peak()
-    params = sum(p.numel() for p in new_model(cfg, tokenizer).parameters())
+    params = sum(p.numel() for p in new_model(settings("inject_knowledge", cfg).model, tokenizer).parameters())
     rows, last, scratch = [], None, tempfile.mkdtemp()
     for name in ("TRL as before", "no gradient checkpointing", "+ the model's own loss",
                  "+ packed batches (the pipeline)"):

@@ -15,6 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, Llama
 
 from ..devices import claim_gpus
 from ..io import atomic_dir
+from ..stages import ModelSettings
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +94,18 @@ def check_tokenizer(model, tokenizer, where: Path) -> None:
                          "rerun from the same preset's tokenizer")
 
 
-def new_model(cfg: dict, tokenizer) -> torch.nn.Module:
+def new_model(m: ModelSettings, tokenizer) -> torch.nn.Module:
     """The starting model: a pretrained checkpoint by local path, or a Llama-style model from scratch."""
-    if cfg["model"]["pretrained"]:
-        _model_folder(cfg["model"]["pretrained"], "model.pretrained")
-        model = AutoModelForCausalLM.from_pretrained(cfg["model"]["pretrained"], dtype="auto")
+    if m.pretrained:
+        _model_folder(m.pretrained, "model.pretrained")
+        model = AutoModelForCausalLM.from_pretrained(m.pretrained, dtype="auto")
     else:
-        s = cfg["model"]["scratch"]
-        config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=s["hidden_size"],
-                             intermediate_size=s["intermediate_size"], num_hidden_layers=s["num_hidden_layers"],
-                             num_attention_heads=s["num_attention_heads"],
-                             num_key_value_heads=s["num_attention_heads"],
-                             max_position_embeddings=s["max_position_embeddings"],
+        s = m.scratch
+        config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=s.hidden_size,
+                             intermediate_size=s.intermediate_size, num_hidden_layers=s.num_hidden_layers,
+                             num_attention_heads=s.num_attention_heads,
+                             num_key_value_heads=s.num_attention_heads,
+                             max_position_embeddings=s.max_position_embeddings,
                              tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
                              bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
         model = LlamaForCausalLM(config)
@@ -125,14 +126,14 @@ def load_model(path: Path, tokenizer=None) -> torch.nn.Module:
     return model
 
 
-def peft_config(cfg: dict, force: bool = False):
+def peft_config(m: ModelSettings, force: bool = False):
     """A LoRA config when `model.lora.enabled` (every stage) or `force` (a LoRA(...) stage), else None
     (full fine-tuning)."""
-    lora = cfg["model"]["lora"]
-    if not (lora["enabled"] or force):
+    lora = m.lora
+    if not (lora.enabled or force):
         return None
     from peft import LoraConfig
-    return LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                       target_modules="all-linear", task_type="CAUSAL_LM")
 
 

@@ -15,21 +15,23 @@ import torch
 from datasets import Dataset
 from trl import SFTConfig
 
-from ..config import load_params
+from .. import stages
 from ..io import read_jsonl
 from ..text import completion_of, prompt_of
 from .common import common_trainer_kwargs, load_tokenizer, new_model, save_model, setup, stage_args, throughput
+from ..stages import Inject
 from .packing import PackedSFTTrainer
 
 log = logging.getLogger(__name__)
 
 
-def phase(model, tokenizer, data: Dataset, t: dict, epochs: float, seed: int, out, **extra):
-    """One trainer over `data`; returns (the trained model, its throughput stats)."""
+def phase(model, tokenizer, data: Dataset, t: Inject, epochs: float, seed: int, out, **extra):
+    """One trainer over `data` with a stage's learning rate, batch and length; returns (the trained model,
+    its throughput stats)."""
     if not epochs or not len(data):
         return model, {"runtime_s": 0.0, "tokens": 0.0, "steps": 0}
-    config = SFTConfig(num_train_epochs=epochs, learning_rate=t["learning_rate"], per_device_train_batch_size=t["batch_size"],
-                       max_length=t["max_length"], lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0,
+    config = SFTConfig(num_train_epochs=epochs, learning_rate=t.learning_rate, per_device_train_batch_size=t.batch_size,
+                       max_length=t.max_length, lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0,
                        packing=False, **extra, **common_trainer_kwargs(seed, out))
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)
     stats = throughput(trainer, trainer.train().metrics)
@@ -40,18 +42,18 @@ def phase(model, tokenizer, data: Dataset, t: dict, epochs: float, seed: int, ou
 def main() -> None:
     args = stage_args(__doc__).parse_args()
     setup(args.seed)
-    cfg = load_params(args.params, args.preset)
-    g, folder = cfg["generic"], args.data / "generic"
+    s = stages.load("train_generic", args.params, args.preset)
+    g, folder = s.generic, args.data / "generic"
     if not g["enabled"] or not folder.exists():
         raise SystemExit(f"the generic language stage needs generic.enabled and its world in {folder}")
     tokenizer = load_tokenizer(args.tokenizer)
-    model = new_model(cfg, tokenizer)
+    model = new_model(s.model, tokenizer)
     bios = Dataset.from_list([{"text": r["text"]} for r in read_jsonl(folder / "biographies.jsonl")])
-    model, lm = phase(model, tokenizer, bios, cfg["training"]["inject"], g["lm_epochs"], args.seed, args.out)
+    model, lm = phase(model, tokenizer, bios, s.inject, g["lm_epochs"], args.seed, args.out)
     rows = [r for task in ("mem", "ctx", "comp") for r in read_jsonl(folder / f"qa_{task}.jsonl")]
     log.info("generic stage: %d biographies, %d questions", len(bios), len(rows))
     qa = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
-    model, sft = phase(model, tokenizer, qa, cfg["training"]["sft"], g["sft_epochs"], args.seed, args.out,
+    model, sft = phase(model, tokenizer, qa, s.sft, g["sft_epochs"], args.seed, args.out,
                        completion_only_loss=True)
     stats = {k: lm[k] + sft[k] for k in ("runtime_s", "tokens", "steps")}
     params = sum(p.numel() for p in model.parameters())

@@ -13,7 +13,7 @@ import torch
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
-from ..config import load_params
+from .. import stages
 from ..text import is_correct, prompt_of
 from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, setup, stage_args, train_and_save
 from .sft import qa_dataset
@@ -60,23 +60,23 @@ class PipelineGRPOTrainer(GRPOTrainer):
 def main() -> None:
     args = stage_args(__doc__, from_model=True).parse_args()
     setup(args.seed)
-    cfg = load_params(args.params, args.preset)
-    g = cfg["training"]["grpo"]
+    s = stages.load("train_grpo", args.params, args.preset)
+    g = s.grpo
     tokenizer = load_tokenizer(args.tokenizer)
     tokenizer.padding_side = "left"  # generation pads on the left
-    rows = qa_dataset(args.data, args.tasks, cfg["training"]["sft"]["atomic_holdout"], "rl")[: g["questions"]]
+    rows = qa_dataset(args.data, args.tasks, s.atomic_holdout, "rl")[: g.questions]
     data = Dataset.from_list([{"prompt": prompt_of(r), "answer": r["answer"]} for r in rows])
-    log.info("GRPO on %s: %d questions, %d steps", "+".join(args.tasks), len(data), g["steps"])
+    log.info("GRPO on %s: %d questions, %d steps", "+".join(args.tasks), len(data), g.steps)
     kwargs = common_trainer_kwargs(args.seed, args.out)
     kwargs["logging_steps"] = 1
-    config = GRPOConfig(max_steps=g["steps"], learning_rate=g["learning_rate"],
-                        per_device_train_batch_size=g["batch_size"], num_generations=g["num_generations"],
-                        temperature=g["temperature"], beta=g["beta"],
-                        max_completion_length=g["max_completion_length"], lr_scheduler_type="constant",
+    config = GRPOConfig(max_steps=g.steps, learning_rate=g.learning_rate,
+                        per_device_train_batch_size=g.batch_size, num_generations=g.num_generations,
+                        temperature=g.temperature, beta=g.beta,
+                        max_completion_length=g.max_completion_length, lr_scheduler_type="constant",
                         **kwargs)
     trainer = PipelineGRPOTrainer(model=load_model(args.model, tokenizer), reward_funcs=exact_match_reward,
                                   args=config, train_dataset=data, processing_class=tokenizer,
-                                  peft_config=peft_config(cfg))
+                                  peft_config=peft_config(s.model))
     train_and_save(trainer, tokenizer, args.out)
 
 

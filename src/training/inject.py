@@ -12,7 +12,7 @@ from pathlib import Path
 from datasets import Dataset
 from trl import SFTConfig
 
-from ..config import load_params
+from .. import stages
 from ..io import read_jsonl
 from .common import (common_trainer_kwargs, load_model, load_tokenizer, new_model, peft_config, setup, stage_args,
                      train_and_save)
@@ -27,18 +27,18 @@ def main() -> None:
                     help="start from this model (the generic language stage's) instead of a new one")
     args = ap.parse_args()
     setup(args.seed)
-    cfg = load_params(args.params, args.preset)
-    t = cfg["training"]["inject"]
+    s = stages.load("inject_knowledge", args.params, args.preset)
+    t = s.inject
     tokenizer = load_tokenizer(args.tokenizer)
     texts = Dataset.from_list([{"text": r["text"]} for r in read_jsonl(args.data / "biographies.jsonl")])
-    config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
-                       per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
+    config = SFTConfig(num_train_epochs=t.epochs, learning_rate=t.learning_rate,
+                       per_device_train_batch_size=t.batch_size, max_length=t.max_length,
                        lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
                        **common_trainer_kwargs(args.seed, args.out))
     log.info("knowledge injection starts from %s", args.init or "a new model")
-    model = load_model(args.init, tokenizer) if args.init else new_model(cfg, tokenizer)
+    model = load_model(args.init, tokenizer) if args.init else new_model(s.model, tokenizer)
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=texts, processing_class=tokenizer,
-                               peft_config=peft_config(cfg))
+                               peft_config=peft_config(s.model))
     train_and_save(trainer, tokenizer, args.out)
 
 

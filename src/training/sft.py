@@ -15,7 +15,7 @@ from pathlib import Path
 from datasets import Dataset
 from trl import SFTConfig
 
-from ..config import load_params
+from .. import stages
 from ..io import read_jsonl
 from ..text import completion_of, prompt_of
 from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, setup, stage_args, train_and_save
@@ -49,26 +49,26 @@ def main() -> None:
     ap.add_argument("--lora", action="store_true", help="train a LoRA adapter (model.lora's r, alpha, dropout)")
     args = ap.parse_args()
     setup(args.seed)
-    cfg = load_params(args.params, args.preset)
-    t = cfg["training"]["sft"]
+    s = stages.load("train_sft", args.params, args.preset)
+    t = s.sft
     tokenizer = load_tokenizer(args.tokenizer)
     if not 0 < args.share <= 1:
         ap.error(f"--share must be in (0, 1], not {args.share}")
     if args.rl_questions is None:  # SFT(Mem+Ctx@30%): the first 30% of each task's questions
-        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "sft", args.share)
+        rows = qa_dataset(args.data, args.tasks, t.atomic_holdout, "sft", args.share)
     else:  # the same questions src/training/grpo.py takes
-        rows = qa_dataset(args.data, args.tasks, t["atomic_holdout"], "rl", args.share)[: args.rl_questions]
+        rows = qa_dataset(args.data, args.tasks, t.atomic_holdout, "rl", args.share)[: args.rl_questions]
     data = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
     log.info("SFT on %s: %d questions", "+".join(args.tasks), len(data))
-    config = SFTConfig(num_train_epochs=t["epochs"], learning_rate=t["learning_rate"],
-                       per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
+    config = SFTConfig(num_train_epochs=t.epochs, learning_rate=t.learning_rate,
+                       per_device_train_batch_size=t.batch_size, max_length=t.max_length,
                        completion_only_loss=True, packing=False, lr_scheduler_type="cosine",
                        # random batches, not train_sampling_strategy="group_by_length": grouping doubled
                        # tokens/s alone but made batches single-task (Mem prompts are short, Ctx long) and
                        # cut SFT(Mem+Ctx)'s Mem I.I.D. from 38.7% to 15.6% over 3 seeds (default study)
                        warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out))
     trainer = PackedSFTTrainer(model=load_model(args.model, tokenizer), args=config, train_dataset=data,
-                         processing_class=tokenizer, peft_config=peft_config(cfg, force=args.lora))
+                         processing_class=tokenizer, peft_config=peft_config(s.model, force=args.lora))
     train_and_save(trainer, tokenizer, args.out)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from ..config import load_params
+from .. import stages
 from ..io import atomic_dir
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,9 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    cfg = load_params(args.params, args.preset)
-    if cfg["model"]["pretrained"]:
-        tokenizer = AutoTokenizer.from_pretrained(cfg["model"]["pretrained"])
+    s = stages.load("build_tokenizer", args.params, args.preset)
+    if s.pretrained:
+        tokenizer = AutoTokenizer.from_pretrained(s.pretrained)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
     else:
