@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from statistics import median
 
+from ..models import BASE_SLUG
+
 # Targets of the default study on the 2-core laptop (issue "Training at the machine's speed").
 INJECT_SHARE = 0.35  # knowledge injection: model FLOP/s over the fp32 peak
 SFT_SHARE = 0.30  # an SFT job: over the peak's share of the job's threads
@@ -75,14 +77,14 @@ def peak_share(row: dict, peak: dict) -> float:
 
 def _kind(job: str) -> str:
     last = job.rsplit("/", 1)[-1].rsplit("__", 1)[-1]
-    return "inject" if job == "inject" else last.split("-", 1)[0] if "-" in last else "other"
+    return "inject" if job == BASE_SLUG else last.split("-", 1)[0] if "-" in last else "other"
 
 
 def targets(rows: list[dict], peak: dict, generation: dict, wall_s: float | None) -> list[dict]:
     """The speed targets, each with what was measured and whether it is met (None: nothing to judge)."""
     out = []
     trained = [r for r in rows if r["model_gflops"] is not None]
-    inject = next((r for r in trained if r["job"] == "inject"), None)
+    inject = next((r for r in trained if r["job"] == BASE_SLUG), None)
     if inject:
         share = peak_share(inject, peak)
         out.append({"what": "knowledge injection", "target": f">= {INJECT_SHARE:.0%} of the fp32 peak",
