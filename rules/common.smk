@@ -83,13 +83,25 @@ def sft_options(chain):
     return "".join(f" {o}" for o in options)  # each with its leading space: none, no double space
 
 
+onstart:
+    # on a SLURM cluster, refuse before the first submission a job that no node could ever run
+    if workflow.executor_plugin is not None and workflow.executor_plugin.name == "slurm":
+        from src.cluster import KINDS, slurm_nodes, unsatisfiable
+
+        problems = unsatisfiable(CFG, {k: threads_of(k) for k in KINDS}, slurm_nodes())
+        if problems:
+            sys.exit("Error in params.yaml for this cluster, nothing was submitted:\n" + "\n".join(problems))
+
+
 # GPUs a training job trains on: more than one runs it data parallel (src/training/launch.py)
 LAUNCH_GPUS = {kind: CFG["resources"][kind]["gpus"] for kind in ("inject", "train")}
 
 
 def threads_of(kind):
-    """A rule's threads, from params.yaml `resources.<kind>.threads` (SLURM: its cpus per task)."""
-    return CFG["resources"][kind]["threads"]
+    """A rule's threads, from params.yaml `resources.<kind>.threads` (SLURM: its cpus per task), at most
+    `resources.max_threads`."""
+    cap = CFG["resources"]["max_threads"]
+    return min(CFG["resources"][kind]["threads"], cap or CFG["resources"][kind]["threads"])
 
 
 def resources_of(kind):
@@ -97,11 +109,11 @@ def resources_of(kind):
     `--resources gpu=N` bounds and the SLURM plugin's GPU request; account and partitions apply on SLURM."""
     res, job = CFG["resources"], CFG["resources"][kind]
     out = {"mem_mb": job["mem_mb"], "runtime": job["runtime_min"]}
-    if job["gpus"]:
+    if job["gpus"] and res["use_gpus"]:  # a CPU-only cluster (use_gpus: false) is asked for no GPU
         out["gpu"] = job["gpus"]
         if res["gpu_model"]:
             out["gpu_model"] = res["gpu_model"]
-    partition = res["gpu_partition"] if job["gpus"] else res["partition"]
+    partition = res["gpu_partition"] if "gpu" in out else res["partition"]
     if partition:
         out["slurm_partition"] = partition
     if res["account"]:

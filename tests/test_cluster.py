@@ -21,3 +21,23 @@ def test_slurm_profile_plans_the_study_with_resources_from_params(tmp_path):
         assert needle in train, needle
     assert "slurm_partition=cpu" in data and "gpu=" not in data
     assert "train_grpo" in text and "report" in text
+
+
+def test_jobs_no_node_can_run_are_named_before_submission():
+    """src/cluster.py: each kind of job must fit on one node; what does not is named with the key to change."""
+    from src.cluster import Node, _gpus, unsatisfiable
+    from src.config import load_params
+    from .conftest import ROOT
+    cfg = load_params(ROOT / "params.yaml", "smoke")
+    threads = {"inject": 4, "train": 1, "evaluate": 1, "light": 1}
+    small = [Node("n1", 2, 20000, 0)]
+    problems = unsatisfiable(cfg, threads, small)
+    assert "resources.inject.threads = 4: no node has more than 2 CPUs; set resources.max_threads: 2" in problems[0]
+    assert sum("set resources.use_gpus: false" in p for p in problems) == 3  # inject, train, evaluate ask a GPU
+    cpu_only = {**cfg, "resources": {**cfg["resources"], "use_gpus": False}}
+    assert unsatisfiable(cpu_only, {**threads, "inject": 2}, small) == []
+    # enough CPUs on one node and a GPU on another: nothing fits both
+    split = [Node("cpu", 8, 20000, 0), Node("gpu", 2, 20000, 1)]
+    assert unsatisfiable(cfg, threads, split) == [
+        "resources.inject: 4 threads, 8000 MB and 1 GPUs together fit on no single node; lower one of them"]
+    assert _gpus("gpu:a100:4,shard:2") == 4 and _gpus("(null)") == 0 and _gpus("gpu:2") == 2

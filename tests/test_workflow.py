@@ -1,4 +1,5 @@
-"""The whole DAG on the smoke preset, for real: Snakemake (killed twice, then resumed) and DVC."""
+"""The whole DAG on the smoke preset, for real: Snakemake (killed twice, then resumed), DVC, and a real
+SLURM cluster."""
 import csv
 import json
 import os
@@ -16,6 +17,7 @@ import yaml
 from src.config import chain_label, load_params, model_chains
 from src.io import atomic_dir
 
+from . import slurm_cluster
 from .conftest import ROOT, copy_workflow, run
 
 pytestmark = pytest.mark.slow
@@ -328,3 +330,45 @@ def test_a_fresh_clone_reruns_the_study_despite_the_committed_tables(tmp_path):
         (work / "results/default" / name).write_text((ROOT / "results/default" / name).read_text())
     out = run(["snakemake", "--cores", "1", "-n"], work)
     assert "inject_knowledge" in out.stdout and "tables" in out.stdout
+
+
+@pytest.mark.slurm
+def test_slurm_cluster_runs_the_same_study(snakemake_run, tmp_path):
+    """The smoke study through a real single-node SLURM cluster (tests/slurm_cluster.py), with the
+    workflow profile a user runs: refused before any submission while its jobs ask for what no node has
+    (GPUs, more CPUs than the node's), then, with `resources.use_gpus: false` and `resources.max_threads`,
+    every job goes through sbatch (the accounting lists each), the metrics equal the local run's, and the
+    cluster is stopped afterwards."""
+    why = slurm_cluster.missing()
+    if why:
+        pytest.skip(why)
+    work = copy_workflow(tmp_path / "slurm")
+    command = ["snakemake", "--workflow-profile", "profiles/slurm", *SMOKE,
+               "--slurm-init-seconds-before-status-checks", "5"]  # a test's jobs are short: poll often
+    with slurm_cluster.cluster(tmp_path / "cluster", cpus=2) as node:
+        sacct = ["sacct", "-a", "-X", "-n", "-P", "-o", "JobName,Comment,State,AllocCPUS,Account"]
+        refused = run(command, work, check=False)
+        text = refused.stdout + refused.stderr
+        assert refused.returncode != 0 and "nothing was submitted" in text, text[-3000:]
+        assert "set resources.use_gpus: false" in text and f"set resources.max_threads: {node['cpus']}" in text
+        assert run(sacct, work).stdout.strip() == "" and not (work / "results").exists()
+        params = work / "params.yaml"
+        raw = yaml.safe_load(params.read_text())
+        raw["resources"].update(use_gpus=False, max_threads=node["cpus"], account=slurm_cluster.NAME,
+                                partition=slurm_cluster.NAME)
+        params.write_text(yaml.safe_dump(raw, sort_keys=False))
+        done = run(command, work, timeout=2400)
+        jobs = [line.split("|") for line in run(sacct, work).stdout.splitlines()]
+    left = [d for d in (*slurm_cluster.SLURM, "mariadbd") if slurm_cluster.running(d)]
+    assert not left, f"the cluster was left running: {left}"
+    # every job of the DAG but the `all` target went through sbatch, and completed
+    planned = re.search(r"^total\s+(\d+)$", done.stdout + done.stderr, re.M)
+    assert planned and len(jobs) == int(planned.group(1)) - 1, (planned, jobs)
+    assert all(state == "COMPLETED" and account == slurm_cluster.NAME for _, _, state, _, account in jobs), jobs
+    rules = {comment.removeprefix("rule_").split("_wildcards_")[0] for _, comment, *_ in jobs}
+    assert {"generate_data", "inject_knowledge", "train_sft", "train_grpo", "evaluate", "report"} <= rules
+    assert max(int(cpus) for *_, cpus, _ in jobs) <= node["cpus"]  # injection asked 4: capped at the node's
+    for name in ("metrics.csv", "passk.csv"):
+        ours, local = work / "results/smoke" / name, snakemake_run["work"] / "results/smoke" / name
+        assert ours.read_text() == local.read_text(), name
+
