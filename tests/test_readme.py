@@ -31,3 +31,15 @@ def test_readme_parameter_reference_is_the_schema():
     from src.param_docs import MARKER, reference
     assert extract((ROOT / "README.md").read_text(), MARKER) == reference(ROOT / "params.yaml"), \
         "README's parameter reference differs from src/params.schema.yaml: run `python -m src.param_docs`"
+
+
+def test_readme_prose_numbers_come_from_the_results():
+    """Every measured number (one with a decimal point) in the README's account of the default study is in
+    the results it describes: the default study's report and tables, or the sweep's."""
+    readme = (ROOT / "README.md").read_text()
+    prose = readme.split("**What the default study shows", 1)[1].split("\n## ", 1)[0]
+    results = ROOT / "results"
+    sources = "\n".join(p.read_text() for p in [*sorted((results / "default").glob("*.md")), *sorted(results.glob("*.md")),
+                                                  *sorted(results.glob("*/results.md"))])
+    missing = [n for n in re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", prose) if n not in sources]
+    assert not missing, f"numbers in the README's findings that no results file holds: {missing}"

@@ -1,6 +1,7 @@
 """REPORT.md's text from the study's rows and analyses: the claims beside the paper, pass@k, error
 localisation, the atomic skills' errors, RL's learning signal, the paper's other experiments, speed, and
-the command and parameters. Only formatting: every number comes in computed (src/evaluation/report.py)."""
+the command and parameters. Formatting, and the sums and means over seeds that a table shows; the
+analyses come in computed (src/evaluation/report.py)."""
 from __future__ import annotations
 
 import yaml
