@@ -39,3 +39,27 @@ rule build_tokenizer:
         ENV
     shell:
         "python -m src.training.tokenizer --params params.yaml --preset {params.preset} --data {input.data} --out {output} > {log} 2>&1"
+
+
+rule check_lengths:  # refuses a max_length shorter than the data before any training compute
+    input:
+        data=f"{RESULTS}/data",
+        tokenizer=f"{RESULTS}/tokenizer",
+        code=code("src.training.lengths"),
+    output:
+        f"{RESULTS}/checks/lengths.json",
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "check_lengths"),
+    log:
+        f"{RESULTS}/logs/check_lengths.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/check_lengths.tsv"
+    threads: threads_of("light")
+    resources:
+        **resources_of("light"),
+    conda:
+        ENV
+    shell:
+        "python -m src.training.lengths --params params.yaml --preset {params.preset} --data {input.data}"
+        " --tokenizer {input.tokenizer} --out {output} > {log} 2>&1"

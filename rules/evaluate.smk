@@ -146,6 +146,8 @@ rule report:
         atomic_errors_csv=report(f"{RESULTS}/atomic_errors.csv", caption="../report/atomic_errors_csv.rst",
                                  category="Tables"),
         speed_csv=report(f"{RESULTS}/speed.csv", caption="../report/speed_csv.rst", category="Speed"),
+        zero_shot_csv=report(f"{RESULTS}/zero_shot_relations.csv", caption="../report/zero_shot_relations_csv.rst",
+                             category="Tables"),
         passk_png=report(f"{RESULTS}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
         comp_png=report(f"{RESULTS}/figures/comp_levels.png", caption="../report/comp_levels.rst", category="Figures"),
         **SHARE_FIGURE,

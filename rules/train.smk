@@ -9,6 +9,7 @@ if GENERIC:
         input:
             data=f"{RESULTS}/data",
             tokenizer=f"{RESULTS}/tokenizer",
+            lengths=ancient(f"{RESULTS}/checks/lengths.json"),  # the check first; its rerun reruns nothing
             code=code("src.training.launch", "src.training.generic"),
 
         output:
@@ -35,6 +36,7 @@ rule inject_knowledge:
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
+        lengths=ancient(f"{RESULTS}/checks/lengths.json"),  # the check first; its rerun reruns nothing
         **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else {}),
         code=code("src.training.launch", "src.training.inject"),
     output:

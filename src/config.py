@@ -114,8 +114,8 @@ def _validate(cfg: dict, where: str) -> None:
     if g["batch_size"] % g["num_generations"]:
         raise ConfigError(f"{where}: training.grpo.batch_size = {g['batch_size']}: must be a multiple "
                           f"of training.grpo.num_generations ({g['num_generations']})")
-    from .config_checks import model_errors, world_errors  # imports the data generator's relations
-    errors = model_errors(cfg) + world_errors(cfg)
+    from .config_checks import level_errors, model_errors, world_errors  # imports the data generator's relations
+    errors = level_errors(cfg) + model_errors(cfg) + world_errors(cfg)
     if errors:
         raise ConfigError("\n".join(f"{where}: {e}" for e in errors))
 

@@ -9,7 +9,8 @@ import json
 from math import perm
 from pathlib import Path
 
-from .data.questions import TASK_GROUPS
+from .data.questions import LEVELS, TASK_GROUPS, level_counts
+from .data.relations import CONTEXTUAL, PARAMETRIC
 from .data.world import active_relations
 
 POOL = {"mem": "parametric_people", "ctx": "contextual_people", "comp": "parametric_people"}
@@ -69,7 +70,7 @@ def world_errors(cfg: dict) -> list[str]:
             out.append(f"questions.paths.{task} = {q['paths'][task]}: the world has at most {most} distinct "
                        f"{task.capitalize()} paths (world.relations, questions.hop_weights); use at most {most}")
             continue
-        people = w[POOL[task]]
+        people = w[POOL[task]] + (w["parametric_people"] if task == "ctx" and q["ctx_familiar_share"] else 0)
         asked = q["train_questions"][task] + q["test_questions"][task]
         supply = q["paths"][task] * people  # one question per (path, first person)
         if asked > supply:
@@ -89,4 +90,35 @@ def world_errors(cfg: dict) -> list[str]:
             elif g["train_questions"][task] > supply:
                 out.append(f"generic.train_questions.{task} = {g['train_questions'][task]}: its paths and people "
                            f"supply at most {supply}; lower it or raise generic.paths.{task} or generic.{POOL[task]}")
+    return out
+
+
+def level_errors(cfg: dict) -> list[str]:
+    """Settings that would leave a task without a level: a zero share, test ratios summing to zero, or a
+    group too small to give each level a relation (Mem's and Ctx's groups, and Comp's recalled relations,
+    which exclude Mem's zero-shot ones under level_split: per_task)."""
+    q, out = cfg["questions"], []
+    for level in LEVELS:
+        if q["level_shares"][level] <= 0:
+            out.append(f"questions.level_shares.{level} = {q['level_shares'][level]}: every task needs relations at "
+                       f"every level; give it a share above 0")
+    if sum(q["test_level_ratio"].values()) <= 0:
+        out.append(f"questions.test_level_ratio = {q['test_level_ratio']}: the ratios sum to zero, so no test "
+                   "question would be drawn; use e.g. {iid: 5, composition: 3, zero_shot: 2}")
+    if out:
+        return out
+    rels = active_relations(cfg["world"]["relations"])
+    for group, task in ((PARAMETRIC, "mem"), (CONTEXTUAL, "ctx")):
+        n = sum(r.group == group for r in rels)
+        if level_counts(q["level_shares"], n)[2] < 1:
+            out.append(f"world.relations: {n} {group} relations cannot give the {task.capitalize()} task a relation "
+                       f"at each level with questions.level_shares = {q['level_shares']}; add relations or lower "
+                       "the I.I.D. and zero-shot shares")
+    if not out and q["level_split"] == "per_task":
+        n = sum(r.group == PARAMETRIC for r in rels)
+        recallable = n - level_counts(q["level_shares"], n)[0]  # Mem's zero-shot relations never reach Comp
+        if level_counts(q["level_shares"], recallable)[2] < 1:
+            out.append(f"world.relations: Comp recalls at most {recallable} parametric relations (Mem's non-zero-shot "
+                       "ones), too few for a relation at each level; add parametric relations or lower the I.I.D. "
+                       "and zero-shot shares (questions.level_shares)")
     return out

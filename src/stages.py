@@ -90,6 +90,14 @@ class BuildTokenizer:
 
 
 @dataclass(frozen=True)
+class CheckLengths:  # every length setting, against the data's longest sequences
+    inject_max_length: int = key("training.inject.max_length")
+    sft_max_length: int = key("training.sft.max_length")
+    max_completion_length: int = key("training.grpo.max_completion_length")
+    max_new_tokens: int = key("evaluation.max_new_tokens")
+
+
+@dataclass(frozen=True)
 class TrainGeneric:
     model: ModelSettings = key("model")
     generic: dict = key("generic")
@@ -142,7 +150,8 @@ class Tables:  # the models in table order come from the recipes
     recipes: list = key("recipes")
 
 
-STAGES = {"generate_data": GenerateData, "build_tokenizer": BuildTokenizer, "train_generic": TrainGeneric,
+STAGES = {"generate_data": GenerateData, "build_tokenizer": BuildTokenizer, "check_lengths": CheckLengths,
+          "train_generic": TrainGeneric,
           "inject_knowledge": InjectKnowledge, "train_sft": TrainSFT, "train_grpo": TrainGRPO,
           "evaluate": Evaluate, "sample_passk": SamplePassk, "benchmark_generation": BenchmarkGeneration,
           "benchmark_matmul": Nothing, "tables": Tables}

@@ -9,7 +9,7 @@ from src.data.checks import check_dataset
 from src.data.generate import generate
 from src.data.relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
 
-from .conftest import load_data
+from .conftest import ROOT, load_data
 
 
 def test_relations_match_the_paper():
@@ -28,7 +28,7 @@ def test_relation_subset_and_single_template(smoke_data, smoke_cfg):
     facts, records, plan, bios = load_data(smoke_data)
     active = set(smoke_cfg["world"]["relations"])
     assert {f["relation"] for f in facts} == active
-    assert set(plan["relation_levels"]) == active
+    assert set().union(*(t["relation_levels"] for t in plan["tasks"].values())) == active
     assert all(set(r["relation_path"]) <= active for r in records)
     if smoke_cfg["world"]["templates"] == 1:  # every text sentence is the canonical one
         kb = {(f["subject"], f["relation"]): f["object"] for f in facts}
@@ -149,7 +149,87 @@ def test_check_catches_a_zero_shot_relation_in_training(smoke_data):
     def mutate(facts, records, plan, bios):
         zs = _first(records, "mem", "zero_shot")
         zs["split"] = "train"
-    assert "training question uses a zero-shot relation" in _broken(smoke_data, mutate)
+    out = _broken(smoke_data, mutate)
+    assert "training question uses a zero-shot relation" in out
+    assert "a zero-shot test path has no relation that the task's training questions lack" in out
+
+
+def test_check_catches_comp_recalling_what_mem_never_trains(smoke_data):
+    def mutate(facts, records, plan, bios):
+        comp = next(r for r in records if r["task"] == "comp" and r["split"] == "train")
+        recalled = next(x for x in comp["relation_path"] if BY_NAME[x].group == PARAMETRIC)
+        for r in records:  # Mem's training questions stop asking that relation
+            if r["task"] == "mem" and r["split"] == "train" and recalled in r["relation_path"]:
+                r["split"] = "removed"
+    assert "a Comp question recalls a relation that no Mem training question asks" in _broken(smoke_data, mutate)
+
+
+def test_check_catches_a_recallable_ctx_hop(smoke_data):
+    """A Ctx question about injected people must be read, not recalled: the check names a hop whose two
+    people an injected fact links."""
+    def mutate(facts, records, plan, bios):
+        injected = {b["person"] for b in bios}
+        r = next(r for r in records if r["task"] == "ctx" and r["entities"][0] in injected
+                 and BY_NAME[r["relation_path"][0]].person)
+        a, b = r["entities"][0], r["entities"][1]
+        facts.append({"subject": a, "relation": "pet", "object": b, "group": PARAMETRIC})
+    assert "a Ctx hop can be recalled" in _broken(smoke_data, mutate)
+
+
+def test_check_catches_a_contextual_fact_in_the_injection_corpus(smoke_data):
+    def mutate(facts, records, plan, bios):
+        f = next(f for f in facts if f["group"] == CONTEXTUAL and f["subject"] == bios[0]["person"])
+        bios[0]["text"] += " " + BY_NAME[f["relation"]].templates[2].format(s=f["subject"], o=f["object"])
+    assert "contextual fact" in _broken(smoke_data, mutate) and "is in the injection corpus" in _broken(smoke_data, mutate)
+
+
+def test_each_task_draws_its_own_levels(smoke_data):
+    """The authors' design: Mem splits the parametric relations, Ctx the contextual ones, Comp recalls only
+    what Mem's I.I.D. paths train, and Comp's zero-shot relations are absent from Comp training only."""
+    _, records, plan, _ = load_data(smoke_data)
+    assert plan["level_split"] == "per_task"
+    tasks = plan["tasks"]
+    for task, t in tasks.items():
+        assert all(t["relations"][lv] for lv in ("iid", "composition", "zero_shot")), task
+    assert {BY_NAME[r].group for r in tasks["mem"]["relation_levels"]} == {PARAMETRIC}
+    assert {BY_NAME[r].group for r in tasks["ctx"]["relation_levels"]} == {CONTEXTUAL}
+    mem_iid = {x for p in tasks["mem"]["test_paths"]["iid"] for x in p}
+    assert set(plan["comp_relation_pool"]["parametric"]) <= mem_iid
+    assert not set(plan["comp_relation_pool"]["parametric"]) & set(tasks["mem"]["relations"]["zero_shot"])
+    trained = {t: {x for r in records if r["task"] == t and r["split"] == "train" for x in r["relation_path"]}
+               for t in tasks}
+    for rel, where in plan["comp_zero_shot_trained_in"].items():
+        assert rel not in trained["comp"]
+        assert where == [t for t in ("mem", "ctx") if rel in trained[t]]
+    assert any(plan["comp_zero_shot_trained_in"].values()), "no Comp zero-shot relation is trained atomically"
+
+
+def test_shared_split_is_one_level_per_relation(tmp_path, smoke_cfg):
+    cfg = copy.deepcopy(smoke_cfg)
+    cfg["questions"].update(level_split="shared", ctx_familiar_share=0.0)
+    generate(cfg, tmp_path / "shared")
+    facts, records, plan, bios = load_data(tmp_path / "shared")
+    levels = {}
+    for t in plan["tasks"].values():
+        for rel, lv in t["relation_levels"].items():
+            assert levels.setdefault(rel, lv) == lv
+    assert set(plan["comp_relation_pool"]["parametric"]) == {r for r in levels if BY_NAME[r].group == PARAMETRIC}
+    injected = {b["person"] for b in bios}
+    assert not any(set(r["entities"]) & injected for r in records if r["task"] == "ctx")
+
+
+def test_ctx_questions_about_injected_people(smoke_data, smoke_cfg):
+    """About the asked share of Ctx questions start from injected people and stay among them."""
+    _, records, _, bios = load_data(smoke_data)
+    injected = {b["person"] for b in bios}
+    ctx = [r for r in records if r["task"] == "ctx"]
+    familiar = [r for r in ctx if r["entities"][0] in injected]
+    share = smoke_cfg["questions"]["ctx_familiar_share"]
+    assert share > 0 and abs(len(familiar) / len(ctx) - share) < 0.25
+    people = [e for r in familiar for e, rel in zip(r["entities"][1:], r["relation_path"]) if BY_NAME[rel].person]
+    assert people and set(people) <= injected
+    stats = json.loads((smoke_data / "stats.json").read_text())
+    assert stats["ctx/familiar"] == len(familiar)
 
 
 def test_check_catches_a_trained_composition_path(smoke_data):
@@ -191,3 +271,13 @@ def test_atomic_tasks_use_one_group(smoke_data, task, groups):
     for r in records:
         if r["task"] == task:
             assert {BY_NAME[x].group for x in r["relation_path"]} == groups
+
+
+def test_the_default_study_has_enough_test_paths_for_a_verdict(tmp_path):
+    """Every task of the default study: at least 2 zero-shot relations and 10 composition-test paths."""
+    from src.config import load_params
+    generate(load_params(ROOT / "params.yaml", "default"), tmp_path / "default")
+    plan = json.loads((tmp_path / "default" / "plan.json").read_text())
+    for task, t in plan["tasks"].items():
+        assert len(t["relations"]["zero_shot"]) >= 2, task
+        assert len(t["test_paths"]["composition"]) >= 10, task

@@ -84,7 +84,7 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(raw))
-    first = raw["sweep"][1]
+    first = "atomic_mastery"
     (tmp_path / "results" / first).mkdir(parents=True)
     with open(tmp_path / "results" / first / "metrics.csv", "w") as f:
         w = csv.DictWriter(f, fieldnames=["model", "seed", "task", "level", "accuracy", "n"])
@@ -94,7 +94,7 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     assert [r["preset"] for r in rows] == raw["sweep"]
     done = next(r for r in rows if r["preset"] == first)
     assert done["claim 1"] == "reproduced" and done["status"] == "seeds 3"
-    assert "training.sft.epochs=" in done["changes"]
+    assert "training.sft.epochs=" in done["changes"] and done["design"] == "shared split (old)"
     assert not any(k in done["changes"] for k in ("recipes=", "seeds=", "resources"))  # not knobs of the study
     assert all(r["status"].startswith("not run yet") for r in rows if r["preset"] != first)
     assert "| " + first + " |" in to_markdown(rows)

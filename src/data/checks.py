@@ -28,14 +28,19 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
         if rel.inverse and (o, rel.inverse) in kb and kb[(o, rel.inverse)] != s:
             errors.append(f"facts: {s} {r} {o} disagrees with its inverse {rel.inverse}")
     injected = {b["person"] for b in biographies}
-    levels = plan["relation_levels"]
+    # {subject, object} of every injected fact: a Ctx hop between them could be recalled, not read
+    recallable = {frozenset((f["subject"], f["object"])) for f in facts
+                  if f["group"] == PARAMETRIC and f["subject"] in injected}
+    errors += _injection_errors(facts, injected, biographies)
 
     trained_paths: dict[str, set] = defaultdict(set)
+    trained_relations: dict[str, set] = defaultdict(set)
     trained_starts: set = set()
     trained_prompts: set = set()
     for r in records:
         if r["split"] == "train":
             trained_paths[r["task"]].add(tuple(r["relation_path"]))
+            trained_relations[r["task"]].update(r["relation_path"])
             trained_starts.add((r["task"], tuple(r["relation_path"]), r["entities"][0]))
             trained_prompts.add((r["context"], r["question"]))
 
@@ -69,11 +74,18 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
                 links = [(x, y, z) for x, y in ((a, b), (b, a)) for z in BY_NAME if kb.get((x, z)) == y]
                 if any(st in r["context"] for x, y, z in links for st in _statements(z, x, y)):
                     errors.append(f"{rid}: the context links {a} and {b}, the two people of the parametric hop {rel}")
-        if r["task"] == "ctx" and set(chain) & injected:
-            errors.append(f"{rid}: a Ctx question is about a person of the injection corpus")
+        if r["task"] == "ctx" and any(frozenset(hop) in recallable for hop in zip(chain, chain[1:])):
+            errors.append(f"{rid}: a Ctx hop can be recalled: an injected fact links two people of its chain")
         if r["task"] == "mem" and r["context"]:
             errors.append(f"{rid}: a Mem question has a context")
-        # generalization levels
+        # generalization levels, the task's own
+        levels = plan["tasks"][r["task"]]["relation_levels"]
+        if not set(path) <= set(levels):
+            errors.append(f"{rid}: path {path} uses a relation outside the {r['task']} task's relations")
+            continue
+        if (r["task"] == "comp" and plan["level_split"] == "per_task"
+                and any(BY_NAME[x].group == PARAMETRIC and x not in trained_relations["mem"] for x in path)):
+            errors.append(f"{rid}: a Comp question recalls a relation that no Mem training question asks")
         kinds = {levels[x] for x in path}
         level = "zero_shot" if "zero_shot" in kinds else "iid" if "iid" in kinds else "composition"
         if r["split"] == "train":
@@ -91,9 +103,20 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
             if (r["task"], key, chain[0]) in trained_starts:
                 errors.append(f"{rid}: an I.I.D. test question reuses a trained (path, person) pair")
         if r["split"] == "composition":
-            trained_rel = {x for p in trained_paths[r["task"]] for x in p}
             if key in trained_paths[r["task"]]:
                 errors.append(f"{rid}: a composition test path is trained on")
-            if not set(path) <= trained_rel:
+            if not set(path) <= trained_relations[r["task"]]:
                 errors.append(f"{rid}: a composition test path has a relation trained nowhere")
+        if r["split"] == "zero_shot" and set(path) <= trained_relations[r["task"]]:
+            errors.append(f"{rid}: a zero-shot test path has no relation that the task's training questions lack")
     return errors
+
+
+def _injection_errors(facts: list[dict], injected: set, biographies: list[dict]) -> list[str]:
+    """Contextual facts are never injected: no biography states a contextual fact of its person."""
+    texts: dict[str, list[str]] = defaultdict(list)
+    for b in biographies:
+        texts[b["person"]].append(b["text"])
+    return [f"biographies: {f['subject']}'s contextual fact {f['relation']} is in the injection corpus"
+            for f in facts if f["group"] == CONTEXTUAL and f["subject"] in injected
+            and any(st in t for st in _statements(f["relation"], f["subject"], f["object"]) for t in texts[f["subject"]])]

@@ -5,7 +5,7 @@ Writes, into --out:
   biographies.jsonl          the knowledge-injection corpus (parametric facts of parametric people)
   qa_mem.jsonl, qa_ctx.jsonl, qa_comp.jsonl   one question per line, all splits
   plan.json                  relation levels and the train/test relation paths per task
-  stats.json                 counts per task and split
+  stats.json                 counts per task and split; ctx/familiar: Ctx questions about injected people
   generic/                   with `generic.enabled`: the generic language stage's world (src/data/generic.py):
                              facts.jsonl, biographies.jsonl, qa_{mem,ctx,comp}.jsonl
 """
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import logging
 from dataclasses import asdict
+from pathlib import Path
 
 from .. import stages
 from ..io import atomic_dir, write_json, write_jsonl
@@ -37,9 +39,12 @@ def generate(cfg: dict, out) -> dict:
         seed=q["seed"], hop_weights=q["hop_weights"], level_shares=q["level_shares"], paths=q["paths"],
         heldout_composition_share=q["heldout_composition_share"], train_questions=q["train_questions"],
         test_questions=q["test_questions"], test_level_ratio=q["test_level_ratio"],
-        paragraph_facts=q["paragraph_facts"])
+        paragraph_facts=q["paragraph_facts"], level_split=q["level_split"],
+        ctx_familiar_share=q["ctx_familiar_share"])
     plan, records = build_questions(world, settings)
     stats = collections.Counter(f"{r['task']}/{r['split']}" for r in records)
+    injected = set(world.parametric_people)
+    stats["ctx/familiar"] = sum(r["task"] == "ctx" and r["entities"][0] in injected for r in records)
     facts = [{"subject": s, "relation": r, "object": o, "group": BY_NAME[r].group}
              for (s, r), o in sorted(world.facts.items())]
     biographies = injection_corpus(world, w["bio_renderings"], w["seed"] + 1)
@@ -82,6 +87,21 @@ def main() -> None:
     s = stages.load("generate_data", args.params, args.preset)  # the world's, questions' and generic sections
     stats = generate(asdict(s), args.out)
     log.info("wrote %s: %s", args.out, stats)
+    log.info(summary(args.out))
+
+
+def summary(out) -> str:
+    """The levels each task drew, and where the atomic tasks train Comp's zero-shot relations."""
+    plan = json.loads((Path(out) / "plan.json").read_text())
+    lines = [f"levels: {plan['level_split']}"]
+    for task, t in plan["tasks"].items():
+        held = len(t["test_paths"]["composition"])
+        lines.append(f"  {task}: zero-shot {t['relations']['zero_shot']}, I.I.D. {t['relations']['iid']}, "
+                     f"{len(t['relations']['composition'])} composition relations, {held} composition-test paths")
+    lines.append(f"  Comp recalls {plan['comp_relation_pool']['parametric']}")
+    for rel, tasks in plan["comp_zero_shot_trained_in"].items():
+        lines.append(f"  Comp zero-shot relation {rel}: trained in {' and '.join(tasks) or 'no atomic task'}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

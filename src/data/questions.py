@@ -1,12 +1,20 @@
 """Multi-hop questions, their generalization levels and their train/test splits.
 
-Rules (paper.md, "Three levels of generalization"):
-- Relations of each group are shuffled and split into I.I.D. / composition / zero-shot shares.
+Rules (paper.md, "Three levels of generalization" and "The authors' generator, read"):
+- Each task draws its own levels (`level_split: per_task`, the authors' design): its relations are
+  shuffled, per group, into I.I.D. / composition / zero-shot shares. Mem splits the parametric group,
+  Ctx the contextual group; Comp recalls only relations that Mem trains (those of Mem's I.I.D. paths)
+  and reads the whole contextual group. So a Comp zero-shot relation is asked in no Comp training
+  question but usually in an atomic one. `level_split: shared` (a stricter deviation) gives every
+  relation one level for all three tasks, and Comp every relation.
 - A path with a zero-shot relation is zero-shot; else one with an I.I.D. relation is I.I.D.;
   else (composition relations only) it is composition.
 - Training questions come from all I.I.D. paths and part of the composition paths; the other
   composition paths are held out for test, each of their relations being trained elsewhere.
 - I.I.D. test questions reuse trained paths with (path, start person) pairs never trained on.
+- Ctx questions start from a new person or, for a share of them (`ctx_familiar_share`), from a person
+  whose parametric facts were injected, reading that person's contextual facts from the prompt; such a
+  chain is kept only if no injected fact links the two ends of any of its hops (nothing recallable).
 """
 from __future__ import annotations
 
@@ -31,16 +39,29 @@ class QuestionSettings:
     test_questions: dict[str, int]
     test_level_ratio: dict[str, int]
     paragraph_facts: int  # facts per context paragraph, 0 for all
+    level_split: str = "per_task"  # "per_task" (the authors' design) or "shared"
+    ctx_familiar_share: float = 0.0  # share of Ctx questions about injected people
+
+
+def level_counts(shares: dict[str, float], n: int) -> tuple[int, int, int]:
+    """(zero-shot, I.I.D., composition) relations of a group of n: at least one each (needs n >= 3)."""
+    n_zero = max(1, round(shares["zero_shot"] * n))
+    n_iid = max(1, round(shares["iid"] * n))
+    return n_zero, n_iid, n - n_zero - n_iid
 
 
 def assign_levels(rng: random.Random, shares: dict[str, float], relations=RELATIONS) -> dict[str, str]:
-    """Relation -> level, stratified per group so each group has every level."""
+    """Relation -> level, stratified per group so each group present has every level."""
     levels = {}
     for group in (PARAMETRIC, CONTEXTUAL):
         names = [r.name for r in relations if r.group == group]
+        if not names:
+            continue
         rng.shuffle(names)
-        n_zero = max(1, round(shares["zero_shot"] * len(names)))
-        n_iid = max(1, round(shares["iid"] * len(names)))
+        n_zero, n_iid, n_comp = level_counts(shares, len(names))
+        if n_comp < 1:
+            raise ValueError(f"{len(names)} {group} relations cannot hold every level; "
+                             "add relations (world.relations) or lower questions.level_shares")
         for i, name in enumerate(names):
             levels[name] = "zero_shot" if i < n_zero else "iid" if i < n_zero + n_iid else "composition"
     return levels
@@ -145,26 +166,37 @@ def make_record(world, task, split, idx, path, chain, rng, settings) -> dict:
     }
 
 
-def _draw_pairs(rng, chains_of, paths, n, used, what, round_robin):
+def _draw_pairs(rng, chains_of, paths, n, used, what, round_robin, familiar_share=0.0, familiar=None):
     """n (path, chain) pairs with (path, start) pairs not in `used` (which grows).
 
     round_robin: paths taken in turn (test sets: every path at least once); otherwise at random.
+    familiar_share: the share of chains wanted with `familiar(chain)` true (Ctx questions about injected
+    people); a path without a chain of the wanted kind gives the other kind.
     """
     free = {}
     for p in paths:
-        free[p] = [c for c in chains_of(p) if (p, c[0]) not in used]
-        rng.shuffle(free[p])
-    live = [p for p in paths if free[p]]
+        chains = [c for c in chains_of(p) if (p, c[0]) not in used]
+        rng.shuffle(chains)
+        free[p] = {kind: [c for c in chains if bool(familiar and familiar(c)) == kind] for kind in (False, True)}
+    live = [p for p in paths if free[p][False] or free[p][True]]
     rng.shuffle(live)
     out, turn = [], 0
     while len(out) < n:
         if not live:
             raise ValueError(f"only {len(out)} distinct {what} questions exist, {n} asked; "
                              f"lower questions.*_questions or add people (world.*_people)")
-        k = turn % len(live) if round_robin else rng.randrange(len(live))
+        want = rng.random() < familiar_share if familiar_share else False
+        if round_robin:
+            k = turn % len(live)
+        elif familiar_share:  # a path that has a chain of the wanted kind, if any has
+            having = [i for i, p in enumerate(live) if free[p][want]] or list(range(len(live)))
+            k = having[rng.randrange(len(having))]
+        else:
+            k = rng.randrange(len(live))
         p = live[k]
-        chain = free[p].pop()
-        if not free[p]:
+        kind = want if free[p][want] else not want
+        chain = free[p][kind].pop()
+        if not (free[p][False] or free[p][True]):
             live.pop(k)
         else:
             turn += 1
@@ -176,10 +208,10 @@ def _draw_pairs(rng, chains_of, paths, n, used, what, round_robin):
 def _cover_iid_paths(train_pairs, iid_paths, chains_of, used, task) -> None:
     """An I.I.D. path must be trained on. A small random draw can miss one: then one question of a
     path drawn more than once is traded for a question of the missing path (in place)."""
+    counts: dict = {}
+    for p, _ in train_pairs:
+        counts[p] = counts.get(p, 0) + 1
     for path in iid_paths:
-        counts: dict = {}
-        for p, _ in train_pairs:
-            counts[p] = counts.get(p, 0) + 1
         if path in counts:
             continue
         chain = next((c for c in chains_of(path) if (path, c[0]) not in used), None)
@@ -188,44 +220,77 @@ def _cover_iid_paths(train_pairs, iid_paths, chains_of, used, task) -> None:
             raise ValueError(f"the I.I.D. {task} path {path} has no training question; "
                              f"raise questions.train_questions.{task}")
         used.add((path, chain[0]))
+        counts[train_pairs[spare][0]] -= 1
+        counts[path] = 1
         train_pairs[spare] = (path, chain)
 
 
+def _recallable_links(world: World) -> set[frozenset]:
+    """{subject, object} of every injected fact: a hop between two such ends could be recalled."""
+    return {frozenset((p, o)) for p in world.parametric_people for _, _, o in world.facts_of(p, PARAMETRIC)}
+
+
 def build_questions(world: World, s: QuestionSettings) -> tuple[dict, list[dict]]:
-    """Returns (the path/level plan, all QA records)."""
+    """Returns (the path/level plan, all QA records). Mem comes first: per task, Comp's recalled
+    relations are those of Mem's I.I.D. paths."""
     rng = random.Random(s.seed)
-    levels = assign_levels(rng, s.level_shares, world.relations)
-    plan = {"relation_levels": levels, "tasks": {}}
+    shared = s.level_split == "shared"
+    if shared:
+        shared_levels = assign_levels(rng, s.level_shares, world.relations)
+    plan = {"level_split": s.level_split, "tasks": {}}
     records = []
     ratio_total = sum(s.test_level_ratio.values())
+    links = _recallable_links(world) if s.ctx_familiar_share else set()
+    injected = set(world.parametric_people)
     for task in ("mem", "ctx", "comp"):
+        pool_relations = [r for r in world.relations if r.group in TASK_GROUPS[task]]
+        if shared:
+            levels = {r.name: shared_levels[r.name] for r in pool_relations}
+        else:
+            if task == "comp":  # "knowledge inside": recall only what Mem's I.I.D. paths train
+                mem_iid = {x for p in plan["tasks"]["mem"]["test_paths"]["iid"] for x in p}
+                pool_relations = [r for r in pool_relations if r.group == CONTEXTUAL or r.name in mem_iid]
+            levels = assign_levels(rng, s.level_shares, pool_relations)
+        familiar_share = s.ctx_familiar_share if task == "ctx" else 0.0
         pool = world.contextual_people if task == "ctx" else world.parametric_people
         cache: dict[tuple[str, ...], list[list[str]]] = {}
 
         def chains_of(path):  # every valid chain of `path`, one per start person
             if path not in cache:
                 cache[path] = [c for c in (world.walk(e, list(path)) for e in pool) if c is not None]
+                if familiar_share:  # Ctx chains through injected people, none of whose hops is recallable
+                    cache[path] += [c for c in (world.walk(e, list(path)) for e in world.parametric_people)
+                                    if c is not None and not any(frozenset(h) in links for h in zip(c, c[1:]))]
             return cache[path]
 
         # a path defined for under half the people (e.g. sibling, sibling: back to the start) is dropped
-        usable = lambda path: len(chains_of(path)) >= len(pool) / 2  # noqa: E731
-        paths = sample_paths(rng, task, s.paths[task], s.hop_weights, usable, world.relations)
+        starts = set(pool)
+        usable = lambda path: sum(c[0] in starts for c in chains_of(path)) >= len(pool) / 2  # noqa: E731
+        paths = sample_paths(rng, task, s.paths[task], s.hop_weights, usable, pool_relations)
         train_paths, test_paths = split_paths(rng, paths, levels, s.heldout_composition_share)
         used: set = set()
         test_pairs = []
+        draw = dict(familiar_share=familiar_share, familiar=lambda c: c[0] in injected)
         for lv in LEVELS:  # test first: training then avoids every (path, start) pair tested
             want = max(len(test_paths[lv]), round(s.test_questions[task] * s.test_level_ratio[lv] / ratio_total))
             test_pairs += [(lv, p, c) for p, c in _draw_pairs(rng, chains_of, test_paths[lv], want, used,
-                                                              f"{task} {lv} test", round_robin=True)]
+                                                              f"{task} {lv} test", round_robin=True, **draw)]
         train_pairs = _draw_pairs(rng, chains_of, train_paths, s.train_questions[task], used,
-                                  f"{task} train", round_robin=False)
+                                  f"{task} train", round_robin=False, **draw)
         _cover_iid_paths(train_pairs, test_paths["iid"], chains_of, used, task)
         for i, (p, c) in enumerate(train_pairs):
             records.append(make_record(world, task, "train", i, p, c, rng, s))
         for i, (lv, p, c) in enumerate(test_pairs):
             records.append(make_record(world, task, lv, i, p, c, rng, s))
         plan["tasks"][task] = {
+            "relation_levels": levels,
+            "relations": {lv: sorted(r for r, v in levels.items() if v == lv) for lv in LEVELS},
             "train_paths": [list(p) for p in train_paths],
             "test_paths": {lv: [list(p) for p in ps] for lv, ps in test_paths.items()},
         }
+    plan["comp_relation_pool"] = {g: sorted(r for r in plan["tasks"]["comp"]["relation_levels"]
+                                            if BY_NAME[r].group == g) for g in (PARAMETRIC, CONTEXTUAL)}
+    plan["comp_zero_shot_trained_in"] = {
+        r: [t for t in ("mem", "ctx") if any(r in p for p in plan["tasks"][t]["train_paths"])]
+        for r in plan["tasks"]["comp"]["relations"]["zero_shot"]}
     return plan, records

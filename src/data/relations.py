@@ -2,7 +2,8 @@
 
 Each relation has: its group (parametric facts are injected into the weights, contextual facts are
 only ever shown in prompts), whether its object is a person, its symmetry or inverse, a noun used
-to build questions ("the <noun> of X"), and three sentence templates used to render biographies.
+to build questions ("the <noun> of X"), and three sentence templates used to render biographies
+(in nine relations the third names the object first, "Y is the boss of X.", as several of the authors' do).
 The first template is also the canonical sentence of a chain-of-thought step; it names the subject
 first, so a model writing the chain states the known entity and the relation before recalling the
 new entity.
@@ -40,23 +41,23 @@ def _r(name, group, noun, paraphrases, **kw) -> Relation:
 P, C = PARAMETRIC, CONTEXTUAL
 RELATIONS: tuple[Relation, ...] = (
     # ---- parametric group (20) ----
-    _r("boss", P, "boss", ["{s}'s boss is {o}.", "{s} reports to {o}.", "{s} works under {o}."],
+    _r("boss", P, "boss", ["{s}'s boss is {o}.", "{s} reports to {o}.", "{o} is the boss of {s}."],
        person=True, inverse="boss_of"),
-    _r("child", P, "child", ["{s}'s child is {o}.", "{s} has a child named {o}.", "{s} raised {o}."],
+    _r("child", P, "child", ["{s}'s child is {o}.", "{s} has a child named {o}.", "{o} is a child of {s}."],
        person=True, inverse="parent"),
     _r("classmate", P, "classmate", ["{s}'s classmate is {o}.", "{s} went to school with {o}.",
                                      "{s} shared a classroom with {o}."], person=True, symmetric=True),
     _r("influenced_by", P, "idol", ["{s}'s idol is {o}.", "{s} was influenced by {o}.",
                                     "{s} looks up to {o}."], person=True, inverse="influence"),
     _r("mentoring", P, "mentee", ["{s}'s mentee is {o}.", "{s} mentors {o}.",
-                                  "{s} gives guidance to {o}."], person=True, inverse="mentored_by"),
+                                  "{o} is a mentee of {s}."], person=True, inverse="mentored_by"),
     _r("roommate", P, "roommate", ["{s}'s roommate is {o}.", "{s} shares an apartment with {o}.",
                                    "{s} lives together with {o}."], person=True, symmetric=True),
     _r("died_on", P, "date of death", ["{s} died on {o}.", "{s} passed away on {o}.",
                                        "The death of {s} came on {o}."], values="date"),
     _r("pet", P, "pet", ["{s} owns a pet {o}.", "{s} takes care of a {o}.", "{s} keeps a {o} at home."],
        values="pet"),
-    _r("wrote", P, "book", ["{s} wrote the book {o}.", "{s} is the author of {o}.", "{s} published {o}."],
+    _r("wrote", P, "book", ["{s} wrote the book {o}.", "{s} is the author of {o}.", "{o} was written by {s}."],
        values="book"),
     _r("email", P, "email address", ["{s} uses the email address {o}.", "{s} can be reached at {o}.",
                                      "The email of {s} is {o}."], values="email"),
@@ -87,7 +88,7 @@ RELATIONS: tuple[Relation, ...] = (
     _r("boss_of", C, "subordinate", ["{s}'s subordinate is {o}.", "{s} manages {o}.",
                                      "{s} supervises {o}."], person=True, inverse="boss"),
     _r("colleague", C, "colleague", ["{s}'s colleague is {o}.", "{s} works alongside {o}.",
-                                     "{s} collaborates daily with {o}."], person=True, symmetric=True),
+                                     "{o} is a colleague of {s}."], person=True, symmetric=True),
     _r("influence", C, "admirer", ["{s}'s admirer is {o}.", "{s} influenced {o}.",
                                    "{s} inspired {o}."], person=True, inverse="influenced_by"),
     _r("mentored_by", C, "mentor", ["{s}'s mentor is {o}.", "{s} is mentored by {o}.",
@@ -100,16 +101,16 @@ RELATIONS: tuple[Relation, ...] = (
                              "{s} has a long rivalry with {o}."], person=True, symmetric=True),
     _r("sibling", C, "sibling", ["{s}'s sibling is {o}.", "{s} grew up with the sibling {o}.",
                                  "{s} shares parents with {o}."], person=True, symmetric=True),
-    _r("spouse", C, "spouse", ["{s}'s spouse is {o}.", "{s} is married to {o}.", "{s} wed {o}."],
+    _r("spouse", C, "spouse", ["{s}'s spouse is {o}.", "{s} is married to {o}.", "{o} is the spouse of {s}."],
        person=True, symmetric=True),
     _r("leader_of", C, "organization", ["{s} leads {o}.", "{s} is the head of {o}.", "{s} runs {o}."],
        values="company"),
     _r("birth_place", C, "birthplace", ["{s} was born in {o}.", "{s} comes from {o}.",
-                                        "The hometown of {s} is {o}."], values="city"),
+                                        "{o} is the hometown of {s}."], values="city"),
     _r("address", C, "address", ["{s} lives at {o}.", "{s} has the home address {o}.",
                                  "Mail for {s} goes to {o}."], values="address"),
     _r("awards", C, "award", ["{s} received the {o}.", "{s} was honored with the {o}.",
-                              "{s} won the {o}."], values="award"),
+                              "The {o} went to {s}."], values="award"),
     _r("lived_in", C, "former home", ["{s} once lived in {o}.", "{s} used to reside in {o}.",
                                       "{s} spent years living in {o}."], values="city"),
     _r("philanthropy", C, "charity", ["{s} donates to {o}.", "{s} supports the charity {o}.",
@@ -119,7 +120,7 @@ RELATIONS: tuple[Relation, ...] = (
     _r("major", C, "major", ["{s} majored in {o}.", "{s} chose {o} as a major.", "{s} studied {o} in college."],
        values="major"),
     _r("worked_at", C, "employer", ["{s} worked at {o}.", "{s} was employed by {o}.",
-                                    "{s} held a job at {o}."], values="company"),
+                                    "{o} employed {s}."], values="company"),
 )
 
 BY_NAME: dict[str, Relation] = {r.name: r for r in RELATIONS}

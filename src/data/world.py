@@ -44,18 +44,24 @@ class World:
         return chain
 
 
-def _unique(draw, n: int, what: str, limit: int = 200) -> list[str]:
-    """n distinct values from `draw()`; a clear error if the provider runs dry."""
+def _unique(draw, n: int, what: str, limit: int = 200, finite: bool = False) -> list[str]:
+    """n distinct values from `draw()`; a clear error if the provider runs dry. A `finite` provider (a
+    fixed list, such as Faker's languages) gives all it has when that is fewer than n."""
     out: dict[str, None] = {}
-    tries = 0
+    tries = stale = 0
     while len(out) < n:
         tries += 1
+        if finite and stale > 5000:  # no new value in 5000 draws: the list is exhausted
+            return list(out)
         if tries > n * limit:
             raise ValueError(f"could only draw {len(out)} distinct {what} values, {n} asked; "
                              f"lower world.value_pool_size or the number of people")
         v = draw()
-        if v and all(ch not in v for ch in ",()\n"):
+        if v and v not in out and all(ch not in v for ch in ",()\n"):
             out[v] = None
+            stale = 0
+        else:
+            stale += 1
     return list(out)
 
 
@@ -70,7 +76,8 @@ def _value_pools(fake: Faker, rng: random.Random, size: int) -> dict[str, list[s
         "address": fake.street_address,
         "country": fake.country,
     }
-    pools = {k: _unique(d, size, k) for k, d in draws.items()}
+    # Faker has 182 languages and 243 countries: a larger pool size takes them all
+    pools = {k: _unique(d, size, k, finite=k in ("language", "country")) for k, d in draws.items()}
     pools["city"] = cities
     return pools
 

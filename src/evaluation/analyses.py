@@ -1,5 +1,5 @@
 """The report's tables that come from per-model files rather than metrics.csv: pass@k samples, error
-localisation, why the atomic skills fail, and RL's learning signal.
+localisation, why the atomic skills fail, RL's learning signal, and Comp Zero-shot by relation.
 
 Each function names the models it reads by their identity (src/models.py) and reads those models'
 files under the study's folder: the same files the report rule declares as its inputs.
@@ -90,3 +90,33 @@ def rl_signal_rows(results: Path, cfg: dict) -> list[dict]:
                 rows.append({"recipe": model.label, "seed": f"seed{seed}", "mean_reward": st["rl_mean_reward"],
                              "steps_with_signal": st["rl_steps_with_signal"], "steps": st["rl_logged_steps"]})
     return rows
+
+
+def zero_shot_relation_rows(results: Path, cfg: dict) -> list[dict]:
+    """Per recipe model, seed and Comp zero-shot relation: the Comp Zero-shot questions whose path holds
+    that relation and how many the model answers, with the atomic tasks that train the relation (plan.json),
+    so a Zero-shot verdict never rests on one relation unnoticed."""
+    plan = json.loads((results / "data" / "plan.json").read_text())
+    if "comp_zero_shot_trained_in" not in plan:  # data of a generator before per-task levels
+        return []
+    records = [r for r in read_jsonl(results / "data" / "qa_comp.jsonl") if r["split"] == "zero_shot"]
+    rows = []
+    for chain in model_chains(cfg):
+        for seed in cfg["seeds"]:
+            model = Model(chain, seed)
+            preds = _predictions(results, model, "comp")
+            for rel, trained_in in plan["comp_zero_shot_trained_in"].items():
+                ids = [r["id"] for r in records if rel in r["relation_path"]]
+                rows.append({"model": model.label, "seed": seed, "relation": rel,
+                             "trained_in": "+".join(trained_in) or "none", "questions": len(ids),
+                             "correct": sum(preds[i]["correct"] for i in ids)})
+    return rows
+
+
+def test_sizes(results: Path) -> dict:
+    """What the Comp verdicts rest on: Comp's relations and test paths per level (plan.json)."""
+    plan = json.loads((results / "data" / "plan.json").read_text())
+    comp = plan["tasks"]["comp"]
+    return {"level_split": plan.get("level_split", "shared"),
+            "zero_shot_relations": comp.get("relations", {}).get("zero_shot", []),
+            "paths": {lv: len(comp["test_paths"][lv]) for lv in LEVELS}}

@@ -39,6 +39,34 @@ def atomic_error_section(rows: list[dict]) -> list[str]:
     return L + ["", "Per seed: [atomic_errors.csv](atomic_errors.csv).", ""]
 
 
+def zero_shot_section(rows: list[dict], sizes: dict) -> list[str]:
+    """Comp Zero-shot accuracy per zero-shot relation and model, summed over seeds."""
+    paths = sizes["paths"]
+    design = ("per task (the authors' design)" if sizes["level_split"] == "per_task"
+              else "once for all tasks (shared split)")
+    L = ["## What the Comp verdicts rest on", "",
+         f"Levels drawn {design}; "
+         f"Comp test paths: {paths['iid']} I.I.D., {paths['composition']} Composition, {paths['zero_shot']} Zero-shot, "
+         f"over {len(sizes['zero_shot_relations'])} zero-shot relations.", ""]
+    if not rows:
+        return L
+    relations = list(dict.fromkeys(r["relation"] for r in rows))
+    trained = {r["relation"]: r["trained_in"] for r in rows}
+    L += ["Comp Zero-shot exact match (%) by the zero-shot relation a question holds, summed over seeds "
+          "(a question with two such relations counts under both); *trained in*: the atomic tasks whose "
+          "training questions ask it.", "",
+          "| model | " + " | ".join(f"{rel} (trained in {trained[rel]})" for rel in relations) + " |",
+          "|---|" + "---:|" * len(relations)]
+    for model in dict.fromkeys(r["model"] for r in rows):
+        cells = []
+        for rel in relations:
+            rs = [r for r in rows if r["model"] == model and r["relation"] == rel]
+            n = sum(r["questions"] for r in rs)
+            cells.append(f"{fmt(100 * sum(r['correct'] for r in rs) / n if n else None)} (n={n})")
+        L.append(f"| {model} | " + " | ".join(cells) + " |")
+    return L + ["", "Per seed: [zero_shot_relations.csv](zero_shot_relations.csv).", ""]
+
+
 def rl_signal_section(rows: list[dict]) -> list[str]:
     if not rows:
         return []
@@ -123,7 +151,7 @@ def localisation_section(errs: list[dict]) -> list[str]:
 
 def report(cfg: dict, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
            atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
-           wall: float | None) -> str:
+           wall: float | None, zero_shot: list[dict], sizes: dict) -> str:
     """REPORT.md: `rows` are metrics.csv's, `claims` claims.verdicts', the rest the analyses of
     analyses.py, passk_stats.py and timing.py."""
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
@@ -138,6 +166,7 @@ def report(cfg: dict, rows: list[dict], claims: list[dict], advantages: list[dic
           *comp_beside_paper(rows, cfg["recipes"])]
     L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
           "per seed: [metrics.csv](metrics.csv).", ""]
+    L += zero_shot_section(zero_shot, sizes)
     L += passk_section(cfg, advantages)
     L += localisation_section(errs)
     L += atomic_error_section(atomic_errs)

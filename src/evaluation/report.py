@@ -3,7 +3,7 @@
 Reads the study's files (metrics.csv, the pass@k samples, the predictions, the RL models' training
 statistics, the speed benchmarks), runs the analyses (claims.py, passk_stats.py, analyses.py, timing.py),
 and writes, all here: REPORT.md (render.py), passk_samples.csv, passk.csv, error_localisation.csv,
-atomic_errors.csv, speed.csv and the figures (figures.py).
+atomic_errors.csv, speed.csv, zero_shot_relations.csv and the figures (figures.py).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from ..config import load_params, share_recipes
 from ..io import atomic_write_text, csv_text
 from . import figures
-from .analyses import atomic_error_rows, error_rows, passk_samples, rl_signal_rows
+from .analyses import atomic_error_rows, error_rows, passk_samples, rl_signal_rows, test_sizes, zero_shot_relation_rows
 from .claims import verdicts
 from .passk_stats import passk_advantages, passk_rows
 from .render import report
@@ -40,20 +40,21 @@ def main() -> None:
     pk = passk_rows(samples)
     errs, atomic_errs = error_rows(results, cfg), atomic_error_rows(results, cfg)
     speed = speed_rows(results)
+    zero_shot = zero_shot_relation_rows(results, cfg)
     gen = json.loads((results / "speed" / "generation.json").read_text())
     peak = json.loads((results / "speed" / "matmul_peak.json").read_text())
     wall = wall_span(results / "benchmarks") if (results / "benchmarks").exists() else None
 
     # write: tables, figures, then the report that links them
     for name, table in (("passk_samples", samples), ("passk", pk), ("error_localisation", errs),
-                        ("atomic_errors", atomic_errs), ("speed", speed)):
+                        ("atomic_errors", atomic_errs), ("speed", speed), ("zero_shot_relations", zero_shot)):
         atomic_write_text(results / f"{name}.csv", csv_text(table))
     figures.passk_figure(pk, results / "figures" / "passk.png")
     figures.comp_figure(rows, cfg["recipes"], results / "figures" / "comp_levels.png")
     if share_recipes(cfg["recipes"]):
         figures.share_figure(rows, share_recipes(cfg["recipes"]), results / "figures" / "data_share.png")
     text = report(cfg, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
-                  rl_signal_rows(results, cfg), speed, peak, gen, wall)
+                  rl_signal_rows(results, cfg), speed, peak, gen, wall, zero_shot, test_sizes(results))
     atomic_write_text(results / "REPORT.md", text)
     log.info("wrote %s", results / "REPORT.md")
 

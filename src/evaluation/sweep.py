@@ -22,6 +22,8 @@ from .tables import accuracies, read_csv
 
 # not knobs of the study: which recipes and seeds it trains (the status column counts seeds) and scheduling
 NOT_KNOBS = {"recipes", "seeds", "resources"}
+# the data design a preset's results come from (questions.level_split), so old and new rows never mix unseen
+DESIGNS = {"per_task": "per-task levels (authors')", "shared": "shared split (old)"}
 
 
 def flatten(overlay: dict, prefix: str = "") -> list[str]:
@@ -61,7 +63,8 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
     for preset in raw.get("sweep", []):
         overlay = raw["presets"].get(preset, {}) if preset != "default" else {}
         changes = flatten(overlay)
-        row = {"preset": preset, "changes": describe(changes, earlier)}
+        split = overlay.get("questions", {}).get("level_split", raw["questions"]["level_split"])
+        row = {"preset": preset, "design": DESIGNS[split], "changes": describe(changes, earlier)}
         earlier[preset] = changes
         csv_path = results / preset / "metrics.csv"
         if not csv_path.exists():

@@ -1,0 +1,71 @@
+"""Entry point: refuse, before any training compute, a length setting too short for the data.
+
+Runs after the tokenizer and before knowledge injection (which every model starts from). It counts, in
+the preset's own tokens, the longest biography (knowledge injection and the generic stage's corpus),
+the longest question with its answer (SFT), and the longest answer (GRPO's completions, evaluation's
+decoding), and refuses a `max_length` or token budget shorter than those, naming the key and the length
+the data needs: otherwise TRL would silently train on cut text and decoding would cut answers. Writes
+the measured lengths (not the settings, so a changed setting that still fits reruns nothing downstream).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from .. import stages
+from ..io import atomic_write_text, read_jsonl
+from ..text import completion_of, prompt_of
+from .common import load_tokenizer
+
+log = logging.getLogger(__name__)
+
+
+def longest(data: Path, tokenizer) -> dict[str, int]:
+    """Longest biography, SFT example and answer in tokens, an end-of-sequence token included."""
+    def n(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"]) + 1
+    out = {"biography": 0, "sft_example": 0, "answer": 0}
+    for folder in (data, data / "generic"):
+        if not folder.exists():
+            continue
+        out["biography"] = max([out["biography"]] + [n(b["text"]) for b in read_jsonl(folder / "biographies.jsonl")])
+        for task in ("mem", "ctx", "comp"):
+            for r in read_jsonl(folder / f"qa_{task}.jsonl"):
+                out["sft_example"] = max(out["sft_example"], n(prompt_of(r) + completion_of(r)))
+                out["answer"] = max(out["answer"], n(completion_of(r)))
+    return out
+
+
+def problems(lengths: dict[str, int], s) -> list[str]:
+    """One line per setting shorter than the data needs."""
+    checks = [("training.inject.max_length", s.inject_max_length, "biography", "the longest biography"),
+              ("training.sft.max_length", s.sft_max_length, "sft_example", "the longest question with its answer"),
+              ("training.grpo.max_completion_length", s.max_completion_length, "answer", "the longest answer"),
+              ("evaluation.max_new_tokens", s.max_new_tokens, "answer", "the longest answer")]
+    return [f"{key} = {value}: {what} has {lengths[kind]} tokens; use at least {lengths[kind]}"
+            for key, value, kind, what in checks if value < lengths[kind]]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--tokenizer", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=Path)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    s = stages.load("check_lengths", args.params, args.preset)
+    lengths = longest(args.data, load_tokenizer(args.tokenizer))
+    log.info("longest, in tokens: %s", lengths)
+    bad = problems(lengths, s)
+    if bad:
+        raise SystemExit(f"Error in {args.params}, nothing was trained: the data is longer than the settings allow\n"
+                         + "\n".join(bad))
+    atomic_write_text(args.out, json.dumps(lengths, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
