@@ -9,7 +9,7 @@ if GENERIC:
         input:
             data=f"{RESULTS}/data",
             tokenizer=f"{RESULTS}/tokenizer",
-            lengths=ancient(f"{RESULTS}/checks/lengths.json"),  # the check first; its rerun reruns nothing
+            lengths=f"{RESULTS}/checks/lengths.json",  # the max_length check comes first
             code=code("src.training.launch", "src.training.generic"),
 
         output:
@@ -36,7 +36,7 @@ rule inject_knowledge:
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
-        lengths=ancient(f"{RESULTS}/checks/lengths.json"),  # the check first; its rerun reruns nothing
+        lengths=f"{RESULTS}/checks/lengths.json",  # the max_length check comes first
         **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else {}),
         code=code("src.training.launch", "src.training.inject"),
     output:

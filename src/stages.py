@@ -90,11 +90,9 @@ class BuildTokenizer:
 
 
 @dataclass(frozen=True)
-class CheckLengths:  # every length setting, against the data's longest sequences
+class CheckLengths:  # the training lengths, against the data's longest sequences
     inject_max_length: int = key("training.inject.max_length")
     sft_max_length: int = key("training.sft.max_length")
-    max_completion_length: int = key("training.grpo.max_completion_length")
-    max_new_tokens: int = key("evaluation.max_new_tokens")
 
 
 @dataclass(frozen=True)

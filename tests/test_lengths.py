@@ -2,10 +2,11 @@
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from src.stages import CheckLengths
-from src.training.lengths import longest, problems
+from src.training.lengths import longest, problems, require_budget
 from src.training.tokenizer import build_word_tokenizer
 
 from .conftest import ROOT
@@ -21,13 +22,19 @@ def test_lengths_are_counted_in_the_presets_tokens(smoke_data):
 
 def test_a_short_setting_is_named_with_the_length_needed(smoke_data):
     lengths = {"biography": 90, "sft_example": 170, "answer": 50}
-    ok = CheckLengths(inject_max_length=90, sft_max_length=170, max_completion_length=50, max_new_tokens=50)
-    assert problems(lengths, ok) == []
-    short = CheckLengths(inject_max_length=89, sft_max_length=120, max_completion_length=50, max_new_tokens=49)
-    assert problems(lengths, short) == [
+    assert problems(lengths, CheckLengths(inject_max_length=90, sft_max_length=170)) == []
+    assert problems(lengths, CheckLengths(inject_max_length=89, sft_max_length=120)) == [
         "training.inject.max_length = 89: the longest biography has 90 tokens; use at least 90",
-        "training.sft.max_length = 120: the longest question with its answer has 170 tokens; use at least 170",
-        "evaluation.max_new_tokens = 49: the longest answer has 50 tokens; use at least 50"]
+        "training.sft.max_length = 120: the longest question with its answer has 170 tokens; use at least 170"]
+
+
+def test_a_generation_budget_shorter_than_an_answer_is_refused(smoke_data):
+    tok = build_word_tokenizer(smoke_data)
+    need = longest(smoke_data, tok)["answer"]
+    require_budget(smoke_data, tok, "evaluation.max_new_tokens", need)  # fits: nothing raised
+    with pytest.raises(SystemExit, match=f"evaluation.max_new_tokens = {need - 1}: the longest answer has {need} "
+                                         f"tokens; use at least {need}"):
+        require_budget(smoke_data, tok, "evaluation.max_new_tokens", need - 1)
 
 
 def test_the_check_refuses_and_writes_nothing(tmp_path, smoke_data):
@@ -48,6 +55,4 @@ def test_every_model_waits_for_the_check():
     """Knowledge injection, which every model starts from, depends on the check in both tools."""
     dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     assert "results/default/checks/lengths.json" in dvc["inject_knowledge"]["deps"]
-    assert dvc["check_lengths"]["params"] == ["preset"] + [
-        "training.inject.max_length", "training.sft.max_length", "training.grpo.max_completion_length",
-        "evaluation.max_new_tokens"]
+    assert dvc["check_lengths"]["params"] == ["preset", "training.inject.max_length", "training.sft.max_length"]

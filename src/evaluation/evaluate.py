@@ -21,6 +21,7 @@ from ..io import atomic_write_text, read_jsonl
 from ..models import Model
 from ..text import extract_answer, normalize, prompt_of
 from ..training.common import load_model, load_tokenizer, setup
+from ..training.lengths import require_budget
 from .decode import decode
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,9 @@ def main() -> None:
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args()
     s, model = start(args, "evaluate")
-    predictions, metrics = evaluate(model, load_tokenizer(args.model), args.data, s.batch_size, s.max_new_tokens)
+    tokenizer = load_tokenizer(args.model)
+    require_budget(args.data, tokenizer, "evaluation.max_new_tokens", s.max_new_tokens)
+    predictions, metrics = evaluate(model, tokenizer, args.data, s.batch_size, s.max_new_tokens)
     atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions))
     metrics["model"] = Model(args.slug, args.seed).identity()  # the tables read which model this is here
     atomic_write_text(args.metrics, json.dumps(metrics, indent=2, sort_keys=True) + "\n")

@@ -37,11 +37,20 @@ def _world(params: Path, preset: str) -> str:
 def findings(params: Path, results: Path) -> list[str]:
     m = {p.name: Metrics(p / "metrics.csv") for p in sorted(results.iterdir()) if (p / "metrics.csv").exists()}
     out = []
-    if {"default", "rich"} <= set(m):
-        d, r = m["default"], m["rich"]
-        out.append(f"*A rich world teaches recall hop by hop.* SFT(Mem+Ctx)'s Mem accuracy, I.I.D. / Composition: "
-                   f"{_f(d(ATOMIC, 'mem', 'iid'))} / {_f(d(ATOMIC, 'mem', 'composition'))} in the default world "
-                   f"({_world(params, 'default')}), {_f(r(ATOMIC, 'mem', 'iid'))} / "
+    if {"default", "default_shared"} <= set(m):
+        new, old = m["default"], m["default_shared"]
+        parts = [f"{x} {_f(old(x, 'comp', 'zero_shot'))} -> {_f(new(x, 'comp', 'zero_shot'))}"
+                 for x in (ATOMIC, COMP, ATOMIC + "->RL(Comp)", COMP + "->RL(Comp)")]
+        out.append("*What per-task levels change in the default study* (`default_shared` -> `default`). Comp "
+                   "Zero-shot: " + "; ".join(parts) + ". SFT(Mem+Ctx)'s Mem I.I.D. / Composition: "
+                   f"{_f(old(ATOMIC, 'mem', 'iid'))} / {_f(old(ATOMIC, 'mem', 'composition'))} -> "
+                   f"{_f(new(ATOMIC, 'mem', 'iid'))} / {_f(new(ATOMIC, 'mem', 'composition'))}; Ctx I.I.D. "
+                   f"{_f(old(ATOMIC, 'ctx', 'iid'))} -> {_f(new(ATOMIC, 'ctx', 'iid'))}.")
+    if {"default_shared", "rich"} <= set(m):
+        d, r = m["default_shared"], m["rich"]
+        out.append(f"*A rich world teaches recall hop by hop* (shared split). SFT(Mem+Ctx)'s Mem accuracy, I.I.D. / "
+                   f"Composition: {_f(d(ATOMIC, 'mem', 'iid'))} / {_f(d(ATOMIC, 'mem', 'composition'))} in the "
+                   f"default world (`default_shared`: {_world(params, 'default_shared')}), {_f(r(ATOMIC, 'mem', 'iid'))} / "
                    f"{_f(r(ATOMIC, 'mem', 'composition'))} in `rich` ({_world(params, 'rich')}): the model now "
                    "follows relation paths it was never trained on.")
     ctx = [(p, label) for p, label in (("rich", "5 SFT epochs"), ("rich_sft8", "8 epochs"),
@@ -64,7 +73,7 @@ def findings(params: Path, results: Path) -> list[str]:
     if rich:
         mem_zs = max(m[p](ATOMIC, "mem", "zero_shot") for p in rich)
         best = max(rich, key=lambda p: m[p](ATOMIC + "->RL(Comp)", "comp", "zero_shot"))
-        text = (f"*Zero-shot is the wall.* SFT(Mem+Ctx)'s Mem Zero-shot is at most {_f(mem_zs)} in every rich "
+        text = (f"*Under the shared split, Zero-shot is the wall.* SFT(Mem+Ctx)'s Mem Zero-shot is at most {_f(mem_zs)} in every rich "
                 f"preset, and Comp Zero-shot after RL from it at most "
                 f"{_f(m[best](ATOMIC + '->RL(Comp)', 'comp', 'zero_shot'))} (`{best}`).")
         if "rich_generic" in m:

@@ -16,6 +16,7 @@ from trl import GRPOConfig, GRPOTrainer
 from .. import stages
 from ..text import is_correct, prompt_of
 from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, setup, stage_args, train_and_save
+from .lengths import require_budget
 from .sft import qa_dataset
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def main() -> None:
     s = stages.load("train_grpo", args.params, args.preset)
     g = s.grpo
     tokenizer = load_tokenizer(args.tokenizer)
+    require_budget(args.data, tokenizer, "training.grpo.max_completion_length", s.grpo.max_completion_length)
     tokenizer.padding_side = "left"  # generation pads on the left
     rows = qa_dataset(args.data, args.tasks, s.atomic_holdout, "rl")[: g.questions]
     data = Dataset.from_list([{"prompt": prompt_of(r), "answer": r["answer"]} for r in rows])

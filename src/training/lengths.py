@@ -1,11 +1,12 @@
-"""Entry point: refuse, before any training compute, a length setting too short for the data.
+"""Entry point: refuse, before any training compute, a `max_length` too short for the data.
 
 Runs after the tokenizer and before knowledge injection (which every model starts from). It counts, in
-the preset's own tokens, the longest biography (knowledge injection and the generic stage's corpus),
-the longest question with its answer (SFT), and the longest answer (GRPO's completions, evaluation's
-decoding), and refuses a `max_length` or token budget shorter than those, naming the key and the length
-the data needs: otherwise TRL would silently train on cut text and decoding would cut answers. Writes
-the measured lengths (not the settings, so a changed setting that still fits reruns nothing downstream).
+the preset's own tokens, the longest biography (knowledge injection and the generic stage's corpus) and
+the longest question with its answer (SFT), and refuses a `training.inject/sft.max_length` shorter than
+those, naming the key and the length the data needs: otherwise TRL would silently train on cut text.
+Writes the measured lengths. The token budgets of generation (GRPO's completions, evaluation's decoding)
+are checked by `require_budget` at the start of those stages: tracked here, a change of either would
+rerun every model (Snakemake reruns what follows a rewritten file).
 """
 from __future__ import annotations
 
@@ -41,11 +42,19 @@ def longest(data: Path, tokenizer) -> dict[str, int]:
 def problems(lengths: dict[str, int], s) -> list[str]:
     """One line per setting shorter than the data needs."""
     checks = [("training.inject.max_length", s.inject_max_length, "biography", "the longest biography"),
-              ("training.sft.max_length", s.sft_max_length, "sft_example", "the longest question with its answer"),
-              ("training.grpo.max_completion_length", s.max_completion_length, "answer", "the longest answer"),
-              ("evaluation.max_new_tokens", s.max_new_tokens, "answer", "the longest answer")]
+              ("training.sft.max_length", s.sft_max_length, "sft_example", "the longest question with its answer")]
     return [f"{key} = {value}: {what} has {lengths[kind]} tokens; use at least {lengths[kind]}"
             for key, value, kind, what in checks if value < lengths[kind]]
+
+
+def require_budget(data: Path, tokenizer, key: str, value: int) -> None:
+    """A generation budget (GRPO's completions, evaluation's new tokens) must hold the longest answer,
+    or the longest questions could never be answered: refused, naming the key, before the stage's work."""
+    need = max(len(tokenizer(completion_of(r), add_special_tokens=False)["input_ids"]) + 1
+               for task in ("mem", "ctx", "comp") for r in read_jsonl(data / f"qa_{task}.jsonl"))
+    if value < need:
+        raise SystemExit(f"Error in params.yaml: {key} = {value}: the longest answer has {need} tokens; "
+                         f"use at least {need}")
 
 
 def main() -> None:
