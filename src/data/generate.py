@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import logging
 from dataclasses import asdict
-from pathlib import Path
 
 from .. import stages
 from ..io import atomic_dir, write_json, write_jsonl
@@ -58,6 +56,7 @@ def generate(cfg: dict, out) -> dict:
         asked = [r.name for r in world.relations if any(r.group in TASK_GROUPS[t] for t in tasks)]
         errors += check_generic(facts, g_facts, g_records, asked)
         generic = (g_facts, g_bios, g_records)
+    log.info(summary(plan))
     if errors:  # a generator bug: refuse to write data that breaks the study's rules
         raise RuntimeError(f"{len(errors)} invariant violations, e.g.:\n" + "\n".join(errors[:10]))
     with atomic_dir(out) as tmp:
@@ -87,12 +86,10 @@ def main() -> None:
     s = stages.load("generate_data", args.params, args.preset)  # the world's, questions' and generic sections
     stats = generate(asdict(s), args.out)
     log.info("wrote %s: %s", args.out, stats)
-    log.info(summary(args.out))
 
 
-def summary(out) -> str:
+def summary(plan: dict) -> str:
     """The levels each task drew, and where the atomic tasks train Comp's zero-shot relations."""
-    plan = json.loads((Path(out) / "plan.json").read_text())
     lines = [f"levels: {plan['level_split']}"]
     for task, t in plan["tasks"].items():
         held = len(t["test_paths"]["composition"])

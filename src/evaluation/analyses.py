@@ -113,7 +113,7 @@ def zero_shot_relation_rows(results: Path, cfg: dict) -> list[dict]:
     return rows
 
 
-def test_sizes(results: Path) -> dict:
+def comp_test_sizes(results: Path) -> dict:
     """What the Comp verdicts rest on: Comp's relations and test paths per level (plan.json)."""
     plan = json.loads((results / "data" / "plan.json").read_text())
     comp = plan["tasks"]["comp"]

@@ -1,4 +1,4 @@
-"""The paper's reported numbers (Qwen2.5-1.5B, exact match %, Comp test set), from ../shared/paper.md.
+"""The paper's reported numbers (Qwen2.5-1.5B, exact match %, Comp test set), from docs/paper.md.
 
 These are the reference we compare against, not results of this pipeline.
 """

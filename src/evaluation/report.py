@@ -15,7 +15,8 @@ from pathlib import Path
 from ..config import load_params, share_recipes
 from ..io import atomic_write_text, csv_text
 from . import figures
-from .analyses import atomic_error_rows, error_rows, passk_samples, rl_signal_rows, test_sizes, zero_shot_relation_rows
+from .analyses import (atomic_error_rows, comp_test_sizes, error_rows, passk_samples, rl_signal_rows,
+                       zero_shot_relation_rows)
 from .claims import verdicts
 from .passk_stats import passk_advantages, passk_rows
 from .render import report
@@ -54,7 +55,7 @@ def main() -> None:
     if share_recipes(cfg["recipes"]):
         figures.share_figure(rows, share_recipes(cfg["recipes"]), results / "figures" / "data_share.png")
     text = report(cfg, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
-                  rl_signal_rows(results, cfg), speed, peak, gen, wall, zero_shot, test_sizes(results))
+                  rl_signal_rows(results, cfg), speed, peak, gen, wall, zero_shot, comp_test_sizes(results))
     atomic_write_text(results / "REPORT.md", text)
     log.info("wrote %s", results / "REPORT.md")
 
