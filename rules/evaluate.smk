@@ -145,6 +145,7 @@ rule report:
         errors_csv=report(f"{RESULTS}/error_localisation.csv", caption="../report/errors_csv.rst", category="Tables"),
         atomic_errors_csv=report(f"{RESULTS}/atomic_errors.csv", caption="../report/atomic_errors_csv.rst",
                                  category="Tables"),
+        headline=f"{RESULTS}/headline.json",
         speed_csv=report(f"{RESULTS}/speed.csv", caption="../report/speed_csv.rst", category="Speed"),
         zero_shot_csv=report(f"{RESULTS}/zero_shot_relations.csv", caption="../report/zero_shot_relations_csv.rst",
                              category="Tables"),

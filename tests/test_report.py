@@ -59,6 +59,18 @@ def test_claim_3_needs_a_real_gain_from_atomic_sft():
     assert {x["claim"][0]: x["verdict"] for x in verdicts(rows_for(one_seed))}["3"] == "reproduced"  # +30 >= 10
 
 
+def test_claim_2_on_one_seed_is_judged_by_margin():
+    """A one-seed probe has no interval: a Zero-shot lead of 10 points reads 'partly', 20 'reproduced', less
+    'not reproduced'; with seeds, the interval decides."""
+    def claim2(synth_zs: list, comp_zs: list) -> str:
+        table = {**PAPER_LIKE, "SFT(Mem+Ctx)->RL(Comp)": {**PAPER_LIKE["SFT(Mem+Ctx)->RL(Comp)"], "zero_shot": synth_zs},
+                 "SFT(Comp)": {**PAPER_LIKE["SFT(Comp)"], "zero_shot": comp_zs}}
+        return {x["claim"][0]: x["verdict"] for x in verdicts(rows_for(table))}["2"]
+    assert claim2([40], [18]) == "reproduced" and claim2([30], [18]) == "partly" and claim2([25], [18]) == "not reproduced"
+    assert claim2([30, 31, 29], [18, 19, 17]) == "partly"  # +12, interval excludes 0
+    assert claim2([40, 5, 10], [18, 19, 17]) == "not reproduced"  # +0.3 on average, wide interval
+
+
 def test_claim_4_needs_similar_bases_that_respond_differently():
     table = {**PAPER_LIKE,
              "SFT(Comp)": {"iid": [30, 35, 40], "composition": [25, 30, 28], "zero_shot": [20, 24, 22]},
@@ -111,6 +123,28 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     assert not any(k in done["changes"] for k in ("recipes=", "seeds=", "resources"))  # not knobs of the study
     assert all(r["status"].startswith("not run yet") for r in rows if r["preset"] != first)
     assert "| " + first + " |" in to_markdown(rows)
+
+
+def test_sweep_cost_from_headline_or_older_report(tmp_path):
+    """A run's cost comes from its headline.json; a run older than that file, from its REPORT.md's Speed
+    section; a run with neither (copied back without benchmarks) shows '-'."""
+    import json
+    from src.evaluation.report import headline
+    from src.evaluation.sweep import cost
+    new, old, bare = (tmp_path / n for n in ("new", "old", "bare"))
+    for d in (new, old, bare):
+        d.mkdir()
+    claims = [{"claim": "1. SFT generalization paradox: ...", "verdict": "partly", "ours": "I.I.D. 70.0"}]
+    speed = [{"seconds": 600.0}, {"seconds": 1200.0}]
+    (new / "headline.json").write_text(json.dumps(headline(claims, speed, {"machine": "AMD EPYC (AVX2)",
+                                                                           "device": "cpu", "fp32_gflops": 131.4}, 1260.0)))
+    assert json.loads((new / "headline.json").read_text())["claims"]["1"] == {"verdict": "partly", "ours": "I.I.D. 70.0"}
+    assert cost(new) == "21.0 (30.0), AMD EPYC (AVX2)"
+    (old / "REPORT.md").write_text("## Speed\n\nMeasured matmul peak of this machine (cpu, 2 threads): 289 GFLOP/s.\n"
+                                   "Wall time of the study: 75.7 min (first job's start to last job's end); "
+                                   "sum of job times: 8653 s (144.2 min; jobs run side by side)\n")
+    assert cost(old) == "75.7 (144.2), cpu, 2 threads"
+    assert cost(bare) == "-"
 
 
 def test_wall_time_spans_first_start_to_last_end(tmp_path):

@@ -3,7 +3,8 @@
 Reads the study's files (metrics.csv, the pass@k samples, the predictions, the RL models' training
 statistics, the speed benchmarks), runs the analyses (claims.py, passk_stats.py, analyses.py, timing.py),
 and writes, all here: REPORT.md (render.py), passk_samples.csv, passk.csv, error_localisation.csv,
-atomic_errors.csv, speed.csv, zero_shot_relations.csv and the figures (figures.py).
+atomic_errors.csv, speed.csv, zero_shot_relations.csv, the figures (figures.py) and headline.json (the
+claims' verdicts and the study's cost: what `dvc metrics show` and the sweep table read).
 """
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ from .tables import read_csv
 from .timing import speed_rows, wall_span
 
 log = logging.getLogger(__name__)
+
+
+def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None) -> dict:
+    """The study in a few values: each claim's verdict and figures, and what the study cost on which machine."""
+    return {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
+            "wall_minutes": None if wall_s is None else round(wall_s / 60, 1),
+            "job_minutes": round(sum(r["seconds"] for r in speed) / 60, 1),
+            "machine": peak.get("machine", peak["device"]), "fp32_gflops": round(peak["fp32_gflops"])}
 
 
 def main() -> None:
@@ -57,6 +66,7 @@ def main() -> None:
     text = report(cfg, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
                   rl_signal_rows(results, cfg), speed, peak, gen, wall, zero_shot, comp_test_sizes(results))
     atomic_write_text(results / "REPORT.md", text)
+    atomic_write_text(results / "headline.json", json.dumps(headline(verdicts(rows), speed, peak, wall), indent=2) + "\n")
     log.info("wrote %s", results / "REPORT.md")
 
 

@@ -9,6 +9,8 @@ src/evaluation/claims.py). A preset whose study has not run yet is listed as suc
 from __future__ import annotations
 
 import argparse
+import json
+import re
 from pathlib import Path
 
 import yaml
@@ -57,6 +59,26 @@ def describe(changes: list[str], earlier: dict[str, list[str]]) -> str:
     return f"`{parent}` and " + "; ".join(c for c in changes if c not in earlier[parent])
 
 
+def cost(folder: Path) -> str:
+    """'wall minutes (job minutes), machine' of a study's run: its headline.json, or for a run older than
+    that file, the Speed section of its REPORT.md; '-' where neither was written (e.g. runs copied back
+    from a GPU machine without their benchmarks)."""
+    if (folder / "headline.json").exists():
+        h = json.loads((folder / "headline.json").read_text())
+        wall, job, machine = h["wall_minutes"], h["job_minutes"], h["machine"]
+    elif (folder / "REPORT.md").exists():
+        text = (folder / "REPORT.md").read_text()
+        w = re.search(r"Wall time of the study: ([\d.]+) min", text)
+        j = re.search(r"sum of job times: \d+ s \(([\d.]+) min", text)
+        m = re.search(r"^Machine: ([^;]+);", text, re.M) or re.search(r"peak of this machine \(([^)]+)\)", text)
+        wall, job, machine = (float(w[1]) if w else None), (float(j[1]) if j else None), (m[1] if m else "?")
+    else:
+        return "-"
+    if wall is None:
+        return "-"
+    return f"{wall:.1f} ({job:.1f}), {machine}" if job is not None else f"{wall:.1f}, {machine}"
+
+
 def sweep_rows(params: Path, results: Path) -> list[dict]:
     raw = yaml.safe_load(params.read_text())
     rows, earlier = [], {}
@@ -72,6 +94,7 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
             continue
         m = read_csv(csv_path)
         row["status"] = f"seeds {len({r['seed'] for r in m if r['seed'] != ''})}"
+        row["wall min (job min), machine"] = cost(results / preset)
         for task in ("mem", "ctx"):  # the atomic skills after SFT(Mem+Ctx)
             row[f"atomic {task.capitalize()} I.I.D./Composition"] = \
                 f"{_mean(m, 'SFT(Mem+Ctx)', task, 'iid')} / {_mean(m, 'SFT(Mem+Ctx)', task, 'composition')}"
@@ -91,7 +114,9 @@ def to_markdown(rows: list[dict]) -> str:
     cols = list(dict.fromkeys(k for r in rows for k in r))
     lines = ["# Sweep: in which regime does each claim hold?", "",
              "Claims (src/evaluation/claims.py): 1 SFT paradox, 2 RL synthesizes, 3 atomic prerequisite, "
-             "4 not explained by starting accuracy. Numbers: exact match (%), mean over seeds.", "",
+             "4 not explained by starting accuracy. Numbers: exact match (%), mean over seeds. Cost: the run's "
+             "wall time, first job's start to last job's end, with the sum of its job times (jobs run side by "
+             "side), and the machine it ran on.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(r.get(c, "-")) for c in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"
