@@ -1,6 +1,7 @@
 # Loads params.yaml through the same validator the entry points use (src/config.py, with its JSON
 # schema): a wrong key or value stops the workflow here, before any job starts.
 import os
+from pathlib import Path
 import sys
 
 import yaml
@@ -9,6 +10,7 @@ sys.path.insert(0, workflow.basedir)
 from src.code_deps import code  # a rule's code inputs: the source files its entry points import
 from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, share_recipes, slug_steps
 from src.models import BASE as BASE_MODEL, study_models
+from src.data.questions import LEVELS  # the three generalization levels
 from src.stages import tracked  # what each rule's script reads of params.yaml: its `params: settings=`
 
 
@@ -102,6 +104,13 @@ def threads_of(kind):
     `resources.max_threads`."""
     cap = CFG["resources"]["max_threads"]
     return min(CFG["resources"][kind]["threads"], cap or CFG["resources"][kind]["threads"])
+
+
+def pretrained_inputs():
+    """A local pretrained checkpoint is an input of the stages that load it, file by file: replacing its
+    weights reruns them (Snakemake compares the files' times, DVC their contents); {} from scratch."""
+    folder = CFG["model"]["pretrained"]
+    return {"pretrained": sorted(str(f) for f in Path(folder).rglob("*") if f.is_file())} if folder else {}
 
 
 def resources_of(kind):

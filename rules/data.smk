@@ -22,6 +22,7 @@ rule generate_data:
 rule build_tokenizer:
     input:
         data=f"{RESULTS}/data",
+        **pretrained_inputs(),  # its tokenizer
         code=code("src.training.tokenizer"),
     output:
         directory(f"{RESULTS}/tokenizer"),

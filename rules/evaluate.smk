@@ -85,8 +85,8 @@ rule benchmark_matmul:
     log:
         f"{RESULTS}/logs/benchmark_matmul.log",
     threads: threads_of("inject")  # the peak that knowledge injection, on as many cores, is compared with
-    resources:
-        **resources_of("light"),
+    resources:  # the device the study trains on: one GPU where it has them (claimed like any GPU job), else the CPU
+        **resources_of("evaluate"),
     conda:
         ENV
     shell:
@@ -142,6 +142,7 @@ rule report:
         report=report(f"{RESULTS}/REPORT.md", caption="../report/report_md.rst", category="Report"),
         passk_csv=report(f"{RESULTS}/passk.csv", caption="../report/passk_csv.rst", category="Tables"),
         passk_samples_csv=f"{RESULTS}/passk_samples.csv",
+        passk_curves=expand(f"{RESULTS}/passk_{{level}}.csv", level=LEVELS),  # dvc plots show: a curve per model
         errors_csv=report(f"{RESULTS}/error_localisation.csv", caption="../report/errors_csv.rst", category="Tables"),
         atomic_errors_csv=report(f"{RESULTS}/atomic_errors.csv", caption="../report/atomic_errors_csv.rst",
                                  category="Tables"),
@@ -151,6 +152,8 @@ rule report:
                              category="Tables"),
         passk_png=report(f"{RESULTS}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
         comp_png=report(f"{RESULTS}/figures/comp_levels.png", caption="../report/comp_levels.rst", category="Figures"),
+        curves_png=report(f"{RESULTS}/figures/training_curves.png", caption="../report/training_curves.rst",
+                          category="Figures"),
         **SHARE_FIGURE,
     params:
         preset=PRESET,

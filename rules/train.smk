@@ -10,6 +10,7 @@ if GENERIC:
             data=f"{RESULTS}/data",
             tokenizer=f"{RESULTS}/tokenizer",
             lengths=f"{RESULTS}/checks/lengths.json",  # the max_length check comes first
+            **pretrained_inputs(),
             code=code("src.training.launch", "src.training.generic"),
 
         output:
@@ -37,7 +38,7 @@ rule inject_knowledge:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         lengths=f"{RESULTS}/checks/lengths.json",  # the max_length check comes first
-        **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else {}),
+        **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else pretrained_inputs()),
         code=code("src.training.launch", "src.training.inject"),
     output:
         directory(f"{RESULTS}/models/{BASE}"),

@@ -98,6 +98,30 @@ def merge(base: dict, overlay: dict) -> dict:
     return out
 
 
+def preset_chain(presets: dict, name: str, where: str = "params.yaml") -> list[str]:
+    """The preset and those it extends (`extends: NAME`), nearest first; 'default' is the file's top level."""
+    chain = []
+    while name and name != "default":
+        if name in chain:
+            raise ConfigError(f"{where}: presets extend each other in a cycle: {' -> '.join(chain + [name])}; "
+                              "break it by removing one `extends:`")
+        if name not in presets:
+            named_by = f"preset {chain[-1]!r} extends" if chain else "the preset asked for is"
+            raise ConfigError(f"{where}: {named_by} {name!r}, which is not under `presets:`; "
+                              f"known: default, {', '.join(presets)}")
+        chain.append(name)
+        name = (presets[name] or {}).get("extends")
+    return chain
+
+
+def preset_overlay(presets: dict, name: str, where: str = "params.yaml") -> dict:
+    """A preset's overlay on the top level: what it extends, deep-merged under its own keys."""
+    out: dict = {}
+    for n in reversed(preset_chain(presets, name, where)):
+        out = merge(out, {k: v for k, v in (presets[n] or {}).items() if k != "extends"})
+    return out
+
+
 def _validate(cfg: dict, where: str) -> None:
     schema = yaml.safe_load(SCHEMA.read_text())
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(cfg), key=lambda e: list(e.path))
@@ -114,8 +138,9 @@ def _validate(cfg: dict, where: str) -> None:
     if g["batch_size"] % g["num_generations"]:
         raise ConfigError(f"{where}: training.grpo.batch_size = {g['batch_size']}: must be a multiple "
                           f"of training.grpo.num_generations ({g['num_generations']})")
-    from .config_checks import level_errors, model_errors, world_errors  # imports the data generator's relations
-    errors = level_errors(cfg) + model_errors(cfg) + world_errors(cfg)
+    # config_checks imports the data generator's relations
+    from .config_checks import batch_errors, level_errors, model_errors, world_errors
+    errors = level_errors(cfg) + model_errors(cfg) + batch_errors(cfg) + world_errors(cfg)
     if errors:
         raise ConfigError("\n".join(f"{where}: {e}" for e in errors))
 
@@ -153,11 +178,12 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None, eve
     preset = preset or raw.get("preset", "default")
     if preset != "default" and preset not in presets:
         raise ConfigError(f"unknown preset {preset!r}; {path} defines: default, {', '.join(presets)}")
-    cfg = merge(raw, {**presets.get(preset, {}), "preset": preset})
+    cfg = merge(raw, {**preset_overlay(presets, preset, str(path)), "preset": preset})
     _validate(cfg, f"{path} (preset {preset!r})")  # the study asked for first, then every other preset
-    for name, overlay in presets.items() if every_preset else ():  # a typo in any preset fails now
+    for name in presets if every_preset else ():  # a typo in any preset fails now
         if name != preset:
-            _validate(merge(raw, {**overlay, "preset": name}), f"{path} (preset {name!r})")
+            _validate(merge(raw, {**preset_overlay(presets, name, str(path)), "preset": name}),
+                      f"{path} (preset {name!r})")
     unknown = [p for p in raw.get("sweep", []) if p != "default" and p not in presets]
     if unknown:
         raise ConfigError(f"{path}: sweep names unknown presets {unknown}; add them under `presets:`")

@@ -61,6 +61,19 @@ def max_paths(task: str, names, hop_weights: list[float]) -> int:
     return count(rels) - sum(count([r for r in rels if r.group == g]) for g in TASK_GROUPS[task])
 
 
+def batch_errors(cfg: dict) -> list[str]:
+    """The configured batch is the global batch of an optimizer step, split evenly among the data-parallel
+    processes (one per GPU, resources.<kind>.gpus): it must divide."""
+    out, t, r = [], cfg["training"], cfg["resources"]
+    for stage, kind in (("inject", "inject"), ("sft", "train"), ("grpo", "train")):
+        gpus, batch = r[kind]["gpus"] if r["use_gpus"] else 0, t[stage]["batch_size"]
+        if gpus > 1 and batch % gpus:
+            out.append(f"training.{stage}.batch_size = {batch}: the global batch does not divide among "
+                       f"resources.{kind}.gpus = {gpus} processes; use a multiple of {gpus}, e.g. "
+                       f"{batch + gpus - batch % gpus}")
+    return out
+
+
 def world_errors(cfg: dict) -> list[str]:
     """Sizes the world cannot supply, computed from the relations and the people (upper bounds)."""
     w, q, out = cfg["world"], cfg["questions"], []

@@ -52,9 +52,10 @@ def lock_dir() -> Path:
     return path
 
 
-def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5) -> list[int]:
+def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5, warn_after_s: float = 60) -> list[int]:
     """Lock `n` free devices and make them this process's CUDA_VISIBLE_DEVICES; [] on a CPU machine
-    or when the devices were already chosen by the scheduler."""
+    or when the devices were already chosen by the scheduler. A job still waiting after `warn_after_s`
+    says why, once, in its log."""
     if _held or ("CUDA_VISIBLE_DEVICES" in os.environ and "PIPELINE_GPU_COUNT" not in os.environ):
         return []  # this process (src.training.launch) or the scheduler already chose the devices
     total = gpu_count()
@@ -62,7 +63,8 @@ def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5) -> li
         return []
     if n > total:
         raise RuntimeError(f"this job needs {n} GPUs but the machine has {total}")
-    deadline = time.monotonic() + wait_s
+    start = time.monotonic()
+    deadline, warned = start + wait_s, False
     slots = jobs_per_gpu()
     while True:
         got = []  # (device, open lock file): one slot on each of n distinct devices
@@ -85,6 +87,12 @@ def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5) -> li
             return ids
         for _, f in got:  # not enough free: give back what we took, so two jobs cannot deadlock
             f.close()
+        if not warned and time.monotonic() - start >= warn_after_s:
+            warned = True
+            log.warning("waiting %.0f s for %d free GPU(s): all %d device(s) x %d slot(s) are held by other jobs "
+                        "(locks in %s). If Snakemake starts more GPU jobs than the machine has devices, run it with "
+                        "--resources gpu=%d; to let small models share a device, PIPELINE_JOBS_PER_GPU=K with "
+                        "--resources gpu=%d*K", time.monotonic() - start, n, total, slots, lock_dir(), total, total)
         if time.monotonic() > deadline:
             raise TimeoutError(f"no {n} free GPU(s) of {total} in {wait_s:.0f}s (locks in {lock_dir()})")
         time.sleep(poll_s)

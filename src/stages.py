@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 
-def key(dotted: str):
-    """A field read from params.yaml at `dotted` (e.g. 'training.sft')."""
-    return field(metadata={"key": dotted})
+def key(dotted: str, rerun: bool = True):
+    """A field read from params.yaml at `dotted` (e.g. 'training.sft'). rerun=False: an operational setting
+    that cannot change a result (how often to checkpoint), read by the script but never a reason to rerun."""
+    return field(metadata={"key": dotted, "rerun": rerun})
 
 
 # ---- sections of params.yaml (src/params.schema.yaml describes each key)
@@ -107,12 +108,14 @@ class TrainGeneric:
 class InjectKnowledge:
     model: ModelSettings = key("model")
     inject: Inject = key("training.inject")
+    checkpoint_minutes: float = key("resources.checkpoint_minutes", rerun=False)
 
 
 @dataclass(frozen=True)
 class TrainSFT:
     model: ModelSettings = key("model")
     sft: SFT = key("training.sft")
+    checkpoint_minutes: float = key("resources.checkpoint_minutes", rerun=False)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class TrainGRPO:
     model: ModelSettings = key("model")
     atomic_holdout: float = key("training.sft.atomic_holdout")  # picks the Mem/Ctx questions RL uses
     grpo: GRPO = key("training.grpo")
+    checkpoint_minutes: float = key("resources.checkpoint_minutes", rerun=False)
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,10 @@ EVERYTHING = {"report": ("seeds", "recipes", "sweep", "world", "questions", "gen
 
 
 def keys(rule: str) -> list[str]:
-    """The params.yaml keys the rule's script reads."""
+    """The params.yaml keys whose change reruns the rule: what its script reads, operational settings aside."""
     if rule in EVERYTHING:
         return list(EVERYTHING[rule])
-    return [f.metadata["key"] for f in fields(STAGES[rule])]
+    return [f.metadata["key"] for f in fields(STAGES[rule]) if f.metadata["rerun"]]
 
 
 def _get(cfg: dict, dotted: str):

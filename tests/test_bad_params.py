@@ -51,6 +51,9 @@ BAD_EDITS = {
     "a negative GPU count": (edit("resources.evaluate.gpus", -1), "resources.evaluate.gpus: -1 is less than"),
     "a GRPO batch that groups cannot fill": (edit("training.grpo.batch_size", 10),
                                              "training.grpo.batch_size = 10: must be a multiple"),
+    "a batch that GPUs cannot share": (lambda raw: raw["resources"]["train"].update(gpus=3),
+                                       "training.sft.batch_size = 32: the global batch does not divide among "
+                                       "resources.train.gpus = 3 processes; use a multiple of 3, e.g. 33"),
     "level shares that do not sum to 1": (edit("questions.level_shares", {"iid": 0.5, "composition": 0.7, "zero_shot": 0.1}),
                                           "questions.level_shares must sum to 1"),
     "a level with no share": (edit("questions.level_shares", {"iid": 0.3, "composition": 0.7, "zero_shot": 0.0}),
@@ -83,6 +86,10 @@ BAD_EDITS = {
     "a typo in another preset": (lambda raw: raw["presets"]["smoke"]["world"].update(peple=3),
                                  "(preset 'smoke'): world: Additional properties are not allowed ('peple'"),
     "a recipe that cannot be read": (edit("recipes", ["SFT Mem"]), "cannot read 'SFT Mem'"),
+    "a preset extending an unknown one": (lambda raw: raw["presets"]["smoke_generic"].update(extends="smok"),
+                                          "preset 'smoke_generic' extends 'smok', which is not under `presets:`"),
+    "presets extending each other": (lambda raw: raw["presets"]["smoke"].update(extends="smoke_generic"),
+                                     "presets extend each other in a cycle: smoke -> smoke_generic -> smoke"),
 }
 YAML_SYNTAX = ("seeds: [0, 1, 2]\n", "seeds: [0, 1, 2\n", "params.yaml:")
 

@@ -1,4 +1,6 @@
 """Clusters: the SLURM profile plans the study with the resources params.yaml gives each kind of job."""
+import re
+
 import yaml
 
 from .conftest import copy_workflow, run
@@ -20,6 +22,8 @@ def test_slurm_profile_plans_the_study_with_resources_from_params(tmp_path):
                    "src.training.launch --gpus 2 src.training.sft"):  # 2 GPUs: data parallel
         assert needle in train, needle
     assert "slurm_partition=cpu" in data and "gpu=" not in data
+    matmul = next(b for b in blocks if b.startswith("benchmark_matmul:"))  # measures the device training uses
+    assert "slurm_partition=gpu" in matmul and "gpu=1" in matmul
     assert "train_grpo" in text and "report" in text
 
 
@@ -41,3 +45,14 @@ def test_jobs_no_node_can_run_are_named_before_submission():
     assert unsatisfiable(cfg, threads, split) == [
         "resources.inject: 4 threads, 8000 MB and 1 GPUs together fit on no single node; lower one of them"]
     assert _gpus("gpu:a100:4,shard:2") == 4 and _gpus("(null)") == 0 and _gpus("gpu:2") == 2
+
+
+def test_gpu_profile_bounds_gpu_jobs_by_the_machines_devices(tmp_path):
+    """profiles/gpu: one multi-GPU machine; `resources: gpu` bounds how many GPU jobs run at once (a real
+    run of the first job, which is when Snakemake states what it was given)."""
+    work = copy_workflow(tmp_path / "gpu")
+    out = run(["snakemake", "results/smoke/data", "--workflow-profile", "profiles/gpu", "--config", "preset=smoke"],
+              work)
+    text = out.stdout + out.stderr
+    assert re.search(r'Provided resources: gpu=(4|Resource\("gpu", 4\))', text), text[-2000:]
+    assert (work / "results/smoke/data/plan.json").exists()

@@ -126,3 +126,17 @@ def test_every_parameter_is_described():
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw.pop("presets")
     assert set(leaves(raw)) <= set(documented)
+
+
+def test_a_preset_extends_another_by_deep_merge(tmp_path):
+    """`extends: NAME` starts from the other preset's overlay; a nested key replaces only itself, so the
+    parent's sibling keys stay (a YAML merge key `<<:` would have replaced the whole block)."""
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["presets"]["child"] = {"extends": "smoke_generic", "world": {"bio_renderings": 3},
+                               "training": {"grpo": {"steps": 5}}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    smoke, child = (load_params(tmp_path / "params.yaml", p) for p in ("smoke", "child"))
+    assert child["world"] == {**smoke["world"], "bio_renderings": 3}
+    assert child["training"]["grpo"] == {**smoke["training"]["grpo"], "steps": 5}
+    assert child["generic"] == {**smoke["generic"], "enabled": True}  # from smoke_generic, over smoke's
+    assert child["recipes"] == smoke["recipes"] and child["preset"] == "child"

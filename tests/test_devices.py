@@ -115,3 +115,20 @@ def test_launch_runs_a_one_device_stage_in_process(tmp_path):
     out = subprocess.run([sys.executable, "-m", "src.training.launch", "--gpus", "1", "src.training.tokenizer", "--help"],
                          cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0 and "--data" in out.stdout, out.stderr
+
+
+def test_a_job_waiting_for_a_gpu_says_why(tmp_path, monkeypatch, caplog):
+    """Every device held by another job: after warn_after_s the waiting job names the cause and the fix."""
+    import fcntl
+    import logging
+    from src.devices import claim_gpus, lock_dir
+    monkeypatch.setenv("PIPELINE_GPU_COUNT", "1")
+    monkeypatch.setenv("GPU_LOCK_DIR", str(tmp_path))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    held = open(lock_dir() / "gpu0.lock", "w")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with caplog.at_level(logging.WARNING, logger="src.devices"), pytest.raises(TimeoutError):
+        claim_gpus(1, wait_s=0.5, poll_s=0.05, warn_after_s=0.1)
+    held.close()
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "held by other jobs" in said[0] and "--resources gpu=1" in said[0]

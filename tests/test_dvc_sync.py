@@ -16,6 +16,8 @@ def test_every_snakemake_job_is_a_dvc_stage_with_the_same_command_and_files():
     by_cmd = {}
     for name, stage in stages.items():
         cmd = stage["cmd"][-1] if isinstance(stage["cmd"], list) else stage["cmd"]
+        threads, cmd = cmd.split(" ", 1)  # the job's threads, as Snakemake sets them, then its command
+        assert threads.startswith("OMP_NUM_THREADS="), cmd
         by_cmd[cmd] = stage
     jobs = snakemake_jobs(None, ROOT)
     assert len(jobs) == len(stages)

@@ -130,7 +130,7 @@ def test_sweep_cost_from_headline_or_older_report(tmp_path):
     section; a run with neither (copied back without benchmarks) shows '-'."""
     import json
     from src.evaluation.report import headline
-    from src.evaluation.sweep import cost
+    from src.evaluation.timing import cost
     new, old, bare = (tmp_path / n for n in ("new", "old", "bare"))
     for d in (new, old, bare):
         d.mkdir()
@@ -147,19 +147,20 @@ def test_sweep_cost_from_headline_or_older_report(tmp_path):
     assert cost(bare) == "-"
 
 
-def test_wall_time_spans_first_start_to_last_end(tmp_path):
-    """Two jobs: one ran 100 s ending at t=1000, the other 50 s ending at t=1200: the study took 300 s."""
+def test_wall_time_counts_the_time_some_job_ran(tmp_path):
+    """Jobs: 100 s ending at t=1000, 50 s ending at t=980 (inside it), 50 s ending at t=1200 after an idle
+    gap: the study ran 100 + 50 = 150 s (a resumed study does not count the gap)."""
     import os
     from src.evaluation.timing import summarise, wall_span
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
-    for name, seconds, end in (("a", 100, 1000), ("seed0/b", 50, 1200)):
+    for name, seconds, end in (("a", 100, 1000), ("c", 50, 980), ("seed0/b", 50, 1200)):
         f = tmp_path / f"{name}.tsv"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(header + f"{seconds}\t0:00:00\t12.5\t0\t0\t0\t0\t0\t0\t0\n")
         os.utime(f, (end, end))
     (tmp_path / "touched.tsv").write_text("")  # `snakemake --touch` after `dvc pull`: an empty file, skipped
-    assert wall_span(tmp_path) == 300
-    assert summarise(tmp_path) == [("a", 100.0, 12.5), ("seed0/b", 50.0, 12.5)]
+    assert wall_span(tmp_path) == 150
+    assert summarise(tmp_path) == [("a", 100.0, 12.5), ("c", 50.0, 12.5), ("seed0/b", 50.0, 12.5)]
     assert wall_span(tmp_path / "none") is None
 
 

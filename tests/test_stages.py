@@ -1,7 +1,9 @@
 """Training stages run directly on smoke data, as the rules start them (through src.training.launch)."""
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,23 +24,108 @@ def stage(module: str, *args) -> str:
     return out.stderr
 
 
-def test_a_lora_stage_trains_on_rls_questions_and_saves_a_merged_model(smoke_data, tmp_path):
-    """SFT(Mem+Ctx)->LoRA(Comp) as the paper preset runs it: an adapter on the RL question set (48 of
-    the 60: two steps, the first of which is the warm-up at learning rate 0)."""
+@pytest.fixture(scope="module")
+def smoke_base(smoke_data, tmp_path_factory):
+    """The smoke world's tokenizer and injected model: (the stages' common arguments, the model's folder)."""
+    out = tmp_path_factory.mktemp("base")
     subprocess.run([sys.executable, "-m", "src.training.tokenizer", "--params", "params.yaml", "--preset", "smoke",
-                    "--data", str(smoke_data), "--out", str(tmp_path / "tok")], cwd=ROOT, check=True,
-                   capture_output=True)
-    common = ["--data", smoke_data, "--tokenizer", tmp_path / "tok", "--seed", 0]
-    stage("src.training.inject", *common, "--out", tmp_path / "base")
-    log = stage("src.training.sft", *common, "--model", tmp_path / "base", "--tasks", "comp", "--lora",
+                    "--data", str(smoke_data), "--out", str(out / "tok")], cwd=ROOT, check=True, capture_output=True)
+    common = ["--data", smoke_data, "--tokenizer", out / "tok", "--seed", 0]
+    stage("src.training.inject", *common, "--out", out / "base")
+    return common, out / "base"
+
+
+def test_a_lora_stage_saves_an_adapter_that_loads_over_its_base(smoke_base, tmp_path):
+    """SFT(Mem+Ctx)->LoRA(Comp) as the paper preset runs it: an adapter on the RL question set (48 of
+    the 60: two steps, the first of which is the warm-up at learning rate 0), saved in PEFT's format, which
+    load_model (evaluation, a later stage) puts back over the model it started from."""
+    from src.training.common import load_model
+    common, base = smoke_base
+    log = stage("src.training.sft", *common, "--model", base, "--tasks", "comp", "--lora",
                 "--rl-questions", 48, "--out", tmp_path / "lora")
     assert "SFT on comp: 48 questions" in log
     saved = sorted(p.name for p in (tmp_path / "lora").iterdir())
-    assert "model.safetensors" in saved and "adapter_config.json" not in saved  # merged, loads plainly
-    base, tuned = load_file(tmp_path / "base/model.safetensors"), load_file(tmp_path / "lora/model.safetensors")
-    assert base.keys() == tuned.keys()  # no lora_A / lora_B left: the adapter is merged into the weights
-    changed = [k for k in base if not torch.equal(base[k], tuned[k])]
+    assert {"adapter_config.json", "adapter_model.safetensors"} <= set(saved) and "model.safetensors" not in saved
+    assert (tmp_path / "lora/adapter_model.safetensors").stat().st_size < (base / "model.safetensors").stat().st_size
+    before = load_file(base / "model.safetensors")
+    tuned = load_model(tmp_path / "lora").state_dict()
+    assert before.keys() <= tuned.keys()  # merged: no lora_A / lora_B left, the base's own weights
+    changed = [k for k in before if not torch.equal(before[k], tuned[k])]
     assert changed and all("proj" in k for k in changed)  # LoRA touches the linear layers only
+    # a stage trained from the LoRA model records that folder as its base
+    rl = stage("src.training.sft", *common, "--model", tmp_path / "lora", "--tasks", "comp", "--lora",
+               "--rl-questions", 48, "--out", tmp_path / "lora2")
+    assert "SFT on comp" in rl
+    import json
+    assert json.loads((tmp_path / "lora2/adapter_config.json").read_text())["base_model_name_or_path"] == \
+        str(tmp_path / "lora")
+    assert load_model(tmp_path / "lora2").state_dict().keys() == tuned.keys()
+
+
+def test_data_parallel_keeps_the_global_batch(smoke_base, tmp_path):
+    """Two CPU processes (accelerate, gloo: the multi-GPU code path without GPUs) take the optimizer steps
+    and see the examples (counted in tokens, gathered over processes) of one process."""
+    import json
+
+    from src.training.launch import accelerate_command
+    common, base = smoke_base
+    sft = [*common, "--model", base, "--tasks", "comp"]
+    stage("src.training.sft", *sft, "--out", tmp_path / "one")
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env.update(PIPELINE_GPU_COUNT="0", OMP_NUM_THREADS="1", MASTER_PORT="29517",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    cmd = accelerate_command(2, "src.training.sft", ["--params", "params.yaml", "--preset", "smoke",
+                                                     *map(str, sft), "--out", str(tmp_path / "two")], cpu=True)
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    one, two = (json.loads((tmp_path / n / "train_stats.json").read_text()) for n in ("one", "two"))
+    assert one["steps"] == two["steps"] == 2  # 60 questions, global batch 32: 32 + 28
+    assert one["tokens"] == two["tokens"] > 0  # every example once, over both processes
+
+
+def test_a_killed_training_job_resumes_from_its_last_checkpoint(smoke_base, tmp_path):
+    """SFT killed (SIGKILL) mid-run, with a checkpoint after every step: the rerun of the same command resumes
+    from the last complete checkpoint and ends with the weights of a run that was never interrupted (and
+    never checkpointed: saving changes nothing)."""
+    import time
+
+    import yaml
+    common, base = smoke_base
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["presets"]["smoke"]["training"]["sft"]["epochs"] = 100  # 60 questions, batch 32: 200 steps
+    for name, minutes in (("never", 0), ("often", 1e-6)):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({**raw, "resources": {**raw["resources"],
+                                                                                    "checkpoint_minutes": minutes}}))
+    sft = [*common, "--model", base, "--tasks", "comp"]
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env.update(PIPELINE_GPU_COUNT="0", OMP_NUM_THREADS="1")
+
+    def cmd(params, out):
+        return [sys.executable, "-m", "src.training.launch", "--gpus", "1", "src.training.sft", "--params", str(params),
+                "--preset", "smoke", *map(str, sft), "--out", str(out)]
+    killed = subprocess.Popen(cmd(tmp_path / "often.yaml", tmp_path / "resumed"), cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scratch = tmp_path / "resumed.trainer"
+    # a complete checkpoint (its trainer_state.json written last) of step 20 or later, then a kill: it may
+    # land mid-save, whose half-written checkpoint the rerun must pass over
+    while not any(int(c.name.split("-")[1]) >= 20 and (c / "trainer_state.json").exists()
+                  for c in scratch.glob("checkpoint-*")):
+        assert killed.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    assert not (tmp_path / "resumed").exists()  # nothing half-written
+    rerun = subprocess.run(cmd(tmp_path / "often.yaml", tmp_path / "resumed"), cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    step = int(re.search(r"resuming from \S+checkpoint-(\d+)", rerun.stderr)[1])
+    assert 20 <= step < 200
+    straight = subprocess.run(cmd(tmp_path / "never.yaml", tmp_path / "straight"), cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+    assert straight.returncode == 0 and "resuming" not in straight.stderr
+    a, b = load_file(tmp_path / "resumed/model.safetensors"), load_file(tmp_path / "straight/model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert not scratch.exists()  # the scratch folder goes once the model is saved
 
 
 def test_throughput_counts_grpo_steps_with_a_learning_signal():

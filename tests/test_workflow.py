@@ -141,6 +141,19 @@ def test_report_figures_and_analyses(snakemake_run):
         assert int(r["value"]) + int(r["step"]) + int(r["answer"]) == int(r["wrong"]) >= int(r["first_hop"])
     gen = json.loads((out / "speed/generation.json").read_text())
     assert gen["batched_s"] > 0 and gen["one_at_a_time_s"] > 0
+    # the headline (`dvc metrics show`): a verdict per claim, and what the study cost
+    head = json.loads((out / "headline.json").read_text())
+    assert set(head["claims"]) == {"1", "2", "3", "4"} and head["job_minutes"] > 0 and head["machine"]
+    assert head["wall_minutes"] > 0  # Snakemake's benchmark files date every job
+    # pass@k for `dvc plots show`: a column per model, the ones dvc.yaml's plots name
+    from src.export_dvc import build
+    plots = {k: v for p in yaml.safe_load(build("smoke", snakemake_run["work"] / "params.yaml"))["plots"]
+             if isinstance(p, dict) for k, v in p.items()}
+    for lv in ("iid", "composition", "zero_shot"):
+        with open(out / f"passk_{lv}.csv") as f:
+            curves = list(csv.DictReader(f))
+        assert len(curves) == n  # k = 1..n
+        assert list(curves[0]) == ["k", *plots[f"pass@k (%), Comp {lv}"]["y"][f"results/smoke/passk_{lv}.csv"]]
 
 
 def test_models_and_predictions_are_saved(snakemake_run):
@@ -189,9 +202,11 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
     assert (ours / "metrics.csv").read_text() == (theirs / "metrics.csv").read_text()
     assert (ours / "passk.csv").read_text() == (theirs / "passk.csv").read_text()
     shown = run(["dvc", "metrics", "show", "--json"], work).stdout
-    assert "SFT(Comp)->RL(Comp)" in shown and "zero_shot" in shown
+    assert '"verdict"' in shown and "job_minutes" in shown  # headline.json: the claims and the cost
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], work)
-    assert (tmp_path / "plots" / "index.html").exists()
+    html = (tmp_path / "plots" / "index.html").read_text()
+    for title in ("pass@k (%), Comp zero_shot", "training loss (injection, SFT)", "GRPO reward"):
+        assert title in html, title  # pass@k a curve per model; the trainers' dvclive curves
     # storage: after relinking, a checkpoint is a link to its one copy in the cache (DVC copies a
     # directory output into the cache when a stage writes it); no intermediate checkpoints
     run(["dvc", "checkout", "--relink", "-q"], work)

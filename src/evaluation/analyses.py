@@ -1,18 +1,19 @@
 """The report's tables that come from per-model files rather than metrics.csv: pass@k samples, error
-localisation, why the atomic skills fail, RL's learning signal, and Comp Zero-shot by relation.
+localisation, why the atomic skills fail, RL's learning signal, and Comp Zero-shot by relation, and the training curves.
 
 Each function names the models it reads by their identity (src/models.py) and reads those models'
 files under the study's folder: the same files the report rule declares as its inputs.
 """
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 from ..config import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
 from ..data.questions import LEVELS
 from ..io import read_jsonl
-from ..models import Model
+from ..models import BASE, Model
 from .errors import error_kind, localise
 
 ERROR_KINDS = ("value", "step", "answer")
@@ -120,3 +121,29 @@ def comp_test_sizes(results: Path) -> dict:
     return {"level_split": plan.get("level_split", "shared"),
             "zero_shot_relations": comp.get("relations", {}).get("zero_shot", []),
             "paths": {lv: len(comp["test_paths"][lv]) for lv in LEVELS}}
+
+
+CURVES = ("loss", "reward", "reward_std")  # dvclive's files under a model's curves/plots/metrics/
+
+
+def curve_models(cfg: dict) -> list[Model]:
+    """The models whose training curves the report draws: the base and every model of the first seed."""
+    return [BASE] + [Model(chain, cfg["seeds"][0]) for chain in model_chains(cfg)]
+
+
+def training_curves(results: Path, cfg: dict) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """{model label: {metric: [(step, value)]}} from the dvclive files each training job saves with its model
+    (src/training/common.py training_curves); a step logged twice (a run resumed from a checkpoint) keeps
+    its last value. Models saved without curves (before they were logged) are left out."""
+    out = {}
+    for model in curve_models(cfg):
+        folder = results / "models" / model.path / "curves" / "plots" / "metrics"
+        got = {}
+        for name in CURVES:
+            if (folder / f"{name}.tsv").exists():
+                with open(folder / f"{name}.tsv") as f:
+                    by_step = {int(r["step"]): float(r[name]) for r in csv.DictReader(f, delimiter="\t")}
+                got[name] = sorted(by_step.items())
+        if got:
+            out[model.label] = got
+    return out

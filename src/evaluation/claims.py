@@ -60,7 +60,8 @@ def verdicts(rows: list[dict]) -> list[dict]:
         excludes = d - half > 0 if half == half else d >= 10
         v = "reproduced" if d >= 20 and excludes else "partly" if excludes else "not reproduced"
         out.append({"claim": "2. RL synthesizes: SFT(Mem+Ctx)->RL(Comp) beats SFT(Comp) on Zero-shot",
-                    "ours": f"difference {d:.1f} ± {fmt(half)}", "paper": "50.9 vs 18.4 (+32.5)",
+                    "ours": f"difference {cell_pm(d, half)}" + ("" if half == half else " (one seed)"),
+                    "paper": "50.9 vs 18.4 (+32.5)",
                     "target": ">= 20 points, CI excluding 0 (one seed: >= 10 for 'partly')", "verdict": v})
     g_syn = gain(rows, ATOMIC, SYNTH, "zero_shot")
     others = {base: gain(rows, base, f"{base}->RL(Comp)", "zero_shot") for base in (COMP, "SFT(Mem)", "SFT(Ctx)")}

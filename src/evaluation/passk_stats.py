@@ -29,6 +29,25 @@ def passk_rows(samples: list[dict]) -> list[dict]:
     return rows
 
 
+def passk_curves(rows: list[dict], level: str) -> list[dict]:
+    """One level's pass@k as one column per model (mean over seeds, in %) and one row per k: the wide
+    table `dvc plots show` draws as one curve per model. A model that is the base of several RL recipes
+    (SFT(Mem+Ctx)) appears once."""
+    mine = [r for r in rows if r["level"] == level]
+    models = list(dict.fromkeys(r["model"] for r in mine))
+    out = []
+    for k in sorted({r["k"] for r in mine}):
+        row = {"k": k}
+        for m in models:
+            vals = {(r["seed"], r["recipe"]): r["pass_at_k"] for r in mine if r["model"] == m and r["k"] == k}
+            seeds = {}
+            for (seed, _), v in vals.items():  # one value per seed, whichever recipe sampled it
+                seeds.setdefault(seed, v)
+            row[m] = round(100 * sum(seeds.values()) / len(seeds), 3) if seeds else None
+        out.append(row)
+    return out
+
+
 def passk_advantages(samples: list[dict]) -> list[dict]:
     """RL's pass@k advantage over its base at k=1 and at the largest k, in points, with a 95% interval
     over questions (paired: the same question and seed on both sides), and what it says.

@@ -171,6 +171,10 @@ def report(cfg: dict, rows: list[dict], claims: list[dict], advantages: list[dic
     L += localisation_section(errs)
     L += atomic_error_section(atomic_errs)
     L += rl_signal_section(rl_signal)
+    L += ["## Training curves", "", "![training curves](figures/training_curves.png)", "",
+          f"Seed {seeds[0] if seeds else 0}'s models and the base: loss per optimizer step of knowledge injection "
+          "and SFT, GRPO's reward per step with its spread (dvclive's files in each model's `curves/`; "
+          "`dvc plots show` draws them too).", ""]
     L += other_experiments(rows, cfg)
     L += speed_section(speed, peak, gen, wall)
     L += ["## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {cfg['preset']}` "

@@ -3,7 +3,7 @@
 Reads the study's files (metrics.csv, the pass@k samples, the predictions, the RL models' training
 statistics, the speed benchmarks), runs the analyses (claims.py, passk_stats.py, analyses.py, timing.py),
 and writes, all here: REPORT.md (render.py), passk_samples.csv, passk.csv, error_localisation.csv,
-atomic_errors.csv, speed.csv, zero_shot_relations.csv, the figures (figures.py) and headline.json (the
+atomic_errors.csv, speed.csv, zero_shot_relations.csv, passk_<level>.csv (one column per model), the figures (figures.py) and headline.json (the
 claims' verdicts and the study's cost: what `dvc metrics show` and the sweep table read).
 """
 from __future__ import annotations
@@ -17,9 +17,10 @@ from ..config import load_params, share_recipes
 from ..io import atomic_write_text, csv_text
 from . import figures
 from .analyses import (atomic_error_rows, comp_test_sizes, error_rows, passk_samples, rl_signal_rows,
-                       zero_shot_relation_rows)
+                       training_curves, zero_shot_relation_rows)
 from .claims import verdicts
-from .passk_stats import passk_advantages, passk_rows
+from ..data.questions import LEVELS
+from .passk_stats import passk_advantages, passk_curves, passk_rows
 from .render import report
 from .tables import read_csv
 from .timing import speed_rows, wall_span
@@ -59,8 +60,11 @@ def main() -> None:
     for name, table in (("passk_samples", samples), ("passk", pk), ("error_localisation", errs),
                         ("atomic_errors", atomic_errs), ("speed", speed), ("zero_shot_relations", zero_shot)):
         atomic_write_text(results / f"{name}.csv", csv_text(table))
+    for lv in LEVELS:  # one curve per model, for `dvc plots show`
+        atomic_write_text(results / f"passk_{lv}.csv", csv_text(passk_curves(pk, lv)))
     figures.passk_figure(pk, results / "figures" / "passk.png")
     figures.comp_figure(rows, cfg["recipes"], results / "figures" / "comp_levels.png")
+    figures.curves_figure(training_curves(results, cfg), results / "figures" / "training_curves.png")
     if share_recipes(cfg["recipes"]):
         figures.share_figure(rows, share_recipes(cfg["recipes"]), results / "figures" / "data_share.png")
     text = report(cfg, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,

@@ -9,21 +9,21 @@ src/evaluation/claims.py). A preset whose study has not run yet is listed as suc
 from __future__ import annotations
 
 import argparse
-import json
-import re
 from pathlib import Path
 
 import yaml
 
+from ..config import preset_overlay
 from ..io import atomic_write_text, csv_text
 from . import findings
 from .claims import verdicts
 from .stats import mean_ci
 from .tables import accuracies, read_csv
+from .timing import cost
 
 
 # not knobs of the study: which recipes and seeds it trains (the status column counts seeds) and scheduling
-NOT_KNOBS = {"recipes", "seeds", "resources"}
+NOT_KNOBS = {"recipes", "seeds", "resources", "extends"}
 # the data design a preset's results come from (questions.level_split), so old and new rows never mix unseen
 DESIGNS = {"per_task": "per-task levels (authors')", "shared": "shared split (old)"}
 
@@ -47,47 +47,21 @@ def _mean(rows, recipe, task, level) -> str:
     return f"{mean_ci(vals)[0]:.1f}" if vals else "-"
 
 
-def describe(changes: list[str], earlier: dict[str, list[str]]) -> str:
-    """The knobs a preset changes; relative to the earlier sweep preset that it extends most, if any
-    (one whose every knob it also sets, sharing at least one value)."""
-    def keys(items):
-        return {c.split("=", 1)[0] for c in items}
-    shared = {p: len(set(c) & set(changes)) for p, c in earlier.items() if c and keys(c) <= keys(changes)}
-    parent = max((p for p, n in shared.items() if n), key=lambda p: shared[p], default=None)
-    if parent is None:
-        return "; ".join(changes) or "(the default study)"
-    return f"`{parent}` and " + "; ".join(c for c in changes if c not in earlier[parent])
-
-
-def cost(folder: Path) -> str:
-    """'wall minutes (job minutes), machine' of a study's run: its headline.json, or for a run older than
-    that file, the Speed section of its REPORT.md; '-' where neither was written (e.g. runs copied back
-    from a GPU machine without their benchmarks)."""
-    if (folder / "headline.json").exists():
-        h = json.loads((folder / "headline.json").read_text())
-        wall, job, machine = h["wall_minutes"], h["job_minutes"], h["machine"]
-    elif (folder / "REPORT.md").exists():
-        text = (folder / "REPORT.md").read_text()
-        w = re.search(r"Wall time of the study: ([\d.]+) min", text)
-        j = re.search(r"sum of job times: \d+ s \(([\d.]+) min", text)
-        m = re.search(r"^Machine: ([^;]+);", text, re.M) or re.search(r"peak of this machine \(([^)]+)\)", text)
-        wall, job, machine = (float(w[1]) if w else None), (float(j[1]) if j else None), (m[1] if m else "?")
-    else:
-        return "-"
-    if wall is None:
-        return "-"
-    return f"{wall:.1f} ({job:.1f}), {machine}" if job is not None else f"{wall:.1f}, {machine}"
+def describe(overlay: dict, changes: list[str]) -> str:
+    """The knobs a preset changes: relative to the preset it extends, if any, else to the default study."""
+    if overlay.get("extends"):
+        return f"`{overlay['extends']}` and " + ("; ".join(changes) or "nothing else")
+    return "; ".join(changes) or "(the default study)"
 
 
 def sweep_rows(params: Path, results: Path) -> list[dict]:
     raw = yaml.safe_load(params.read_text())
-    rows, earlier = [], {}
+    rows = []
     for preset in raw.get("sweep", []):
-        overlay = raw["presets"].get(preset, {}) if preset != "default" else {}
-        changes = flatten(overlay)
-        split = overlay.get("questions", {}).get("level_split", raw["questions"]["level_split"])
-        row = {"preset": preset, "design": DESIGNS[split], "changes": describe(changes, earlier)}
-        earlier[preset] = changes
+        own = raw["presets"].get(preset, {}) if preset != "default" else {}
+        resolved = preset_overlay(raw["presets"], preset)
+        split = resolved.get("questions", {}).get("level_split", raw["questions"]["level_split"])
+        row = {"preset": preset, "design": DESIGNS[split], "changes": describe(own, flatten(own))}
         csv_path = results / preset / "metrics.csv"
         if not csv_path.exists():
             rows.append({**row, "status": f"not run yet: snakemake --cores all --config preset={preset}"})
@@ -115,7 +89,7 @@ def to_markdown(rows: list[dict]) -> str:
     lines = ["# Sweep: in which regime does each claim hold?", "",
              "Claims (src/evaluation/claims.py): 1 SFT paradox, 2 RL synthesizes, 3 atomic prerequisite, "
              "4 not explained by starting accuracy. Numbers: exact match (%), mean over seeds. Cost: the run's "
-             "wall time, first job's start to last job's end, with the sum of its job times (jobs run side by "
+             "wall time (while at least one of its jobs ran), with the sum of its job times (jobs run side by "
              "side), and the machine it ran on.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(r.get(c, "-")) for c in cols) + " |" for r in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from statistics import median
 
@@ -38,10 +39,19 @@ def summarise(bench_dir: Path) -> list[tuple[str, float, float]]:
 
 
 def wall_span(bench_dir: Path) -> float | None:
-    """Seconds from the first job's start to the last job's end. Snakemake writes a benchmark file when
-    its job ends, so a job started at (file time - its seconds). Meaningful for a study run in one go."""
-    spans = [(tsv.stat().st_mtime - float(rec["s"]), tsv.stat().st_mtime) for tsv, rec in _records(bench_dir)]
-    return max(e for _, e in spans) - min(s for s, _ in spans) if spans else None
+    """The study's wall time: seconds during which at least one of its jobs ran (the union of the jobs'
+    intervals). Snakemake writes a benchmark file when its job ends, so a job ran from (file time - its
+    seconds) to the file time. For a study run in one go this is its first job's start to its last job's
+    end; a study resumed later, or one that reused another's finished jobs, does not count the idle gap."""
+    spans = sorted((tsv.stat().st_mtime - float(rec["s"]), tsv.stat().st_mtime) for tsv, rec in _records(bench_dir))
+    if not spans:
+        return None
+    total, (start, end) = 0.0, spans[0]
+    for s, e in spans[1:]:
+        if s > end:  # a gap: close the busy stretch
+            total, start = total + end - start, s
+        end = max(end, e)
+    return total + end - start
 
 
 def speed_rows(results: Path) -> list[dict]:
@@ -127,8 +137,8 @@ def speed_section(rows: list[dict], peak: dict, generation: dict, wall_s: float 
     L = ["## Speed", "",
          f"Machine: {peak.get('machine', peak['device'])}; measured matmul peak ({peak['device']}, {peak['threads']} "
          f"threads): {peak['fp32_gflops']:.0f} GFLOP/s fp32, {peak['bf16_gflops']:.0f} GFLOP/s bf16.",
-         f"Wall time of the study: {'-' if wall_s is None else f'{wall_s / 60:.1f} min'} (first job's start to last "
-         f"job's end); sum of job times: {total:.0f} s ({total / 60:.1f} min; jobs run side by side as `--cores` "
+         f"Wall time of the study: {'-' if wall_s is None else f'{wall_s / 60:.1f} min'} (while at least one job "
+         f"ran); sum of job times: {total:.0f} s ({total / 60:.1f} min; jobs run side by side as `--cores` "
          f"allows); largest peak RSS of a job: {rss / 1024:.2f} GiB (Snakemake's `benchmark:` files; absent under "
          "`dvc repro`). Model FLOPs = 6 x parameters x real tokens (padding excluded).", "",
          "| what | measured | target | met |", "|---|---|---|---|"]
@@ -145,3 +155,23 @@ def speed_section(rows: list[dict], peak: dict, generation: dict, wall_s: float 
                  f"{cell(r['tokens_per_s'])} | {cell(r['model_gflops'])} | {cell(r['samples_per_s'])} | "
                  f"{cell(r['generation_share'], '{:.0%}')} |")
     return L + [""]
+
+
+def cost(folder: Path) -> str:
+    """'wall minutes (job minutes), machine' of a study's run: its headline.json, or for a run older than
+    that file, the Speed section of its REPORT.md; '-' where neither was written (e.g. runs copied back
+    from a GPU machine without their benchmarks)."""
+    if (folder / "headline.json").exists():
+        h = json.loads((folder / "headline.json").read_text())
+        wall, job, machine = h["wall_minutes"], h["job_minutes"], h["machine"]
+    elif (folder / "REPORT.md").exists():
+        text = (folder / "REPORT.md").read_text()
+        w = re.search(r"Wall time of the study: ([\d.]+) min", text)
+        j = re.search(r"sum of job times: \d+ s \(([\d.]+) min", text)
+        m = re.search(r"^Machine: ([^;]+);", text, re.M) or re.search(r"peak of this machine \(([^)]+)\)", text)
+        wall, job, machine = (float(w[1]) if w else None), (float(j[1]) if j else None), (m[1] if m else "?")
+    else:
+        return "-"
+    if wall is None:
+        return "-"
+    return f"{wall:.1f} ({job:.1f}), {machine}" if job is not None else f"{wall:.1f}, {machine}"

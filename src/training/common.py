@@ -7,11 +7,13 @@ import logging
 import os
 import random
 import shutil
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, TrainerCallback
 
 from ..devices import claim_gpus
 from ..io import atomic_dir
@@ -46,7 +48,9 @@ def setup(seed: int) -> None:
     if not torch.cuda.is_available():
         # Same params and seed give the same metrics on CPU: deterministic kernels, fixed threads.
         torch.use_deterministic_algorithms(True)
-        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
+        # the job's threads (Snakemake and dvc.yaml set OMP_NUM_THREADS), at most the CPUs it may use
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        torch.set_num_threads(min(int(os.environ.get("OMP_NUM_THREADS", cpus)), cpus))
 
 
 def precision_kwargs() -> dict:
@@ -55,23 +59,43 @@ def precision_kwargs() -> dict:
     return {"bf16": bf16, "fp16": False, "use_cpu": not torch.cuda.is_available()}
 
 
-def common_trainer_kwargs(seed: int, out: Path) -> dict:
-    """The trainer's settings shared by every stage; its scratch folder (out + '.trainer') starts empty, even
-    after a killed run left one behind."""
-    shutil.rmtree(str(out) + ".trainer", ignore_errors=True)
+def per_device_batch(batch: int, key: str) -> int:
+    """The configured batch is the global batch of an optimizer step: each of the WORLD_SIZE data-parallel
+    processes (accelerate sets it; 1 without) takes an equal share, so 1, 2 or 4 GPUs train alike."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if batch % world:  # config_checks refuses this at planning time; a hand-launched run lands here
+        raise SystemExit(f"{key} = {batch}: the global batch does not divide among {world} processes; "
+                         f"use a multiple of {world}")
+    return batch // world
+
+
+def common_trainer_kwargs(seed: int, out: Path, keep_scratch: bool = False) -> dict:
+    """The trainer's settings shared by every stage. Its scratch folder (out + '.trainer') starts empty, even
+    after a killed run left one behind, unless `keep_scratch` (resume_point has checked what is in it)."""
+    if not keep_scratch:
+        shutil.rmtree(str(out) + ".trainer", ignore_errors=True)
     # TRL turns gradient checkpointing on by default: recomputing the forward saves memory that these
     # models do not need and costs a third more arithmetic
+    # checkpoints: TimedCheckpoints decides when (save_strategy "no" otherwise); the last one is all a resume needs
     return dict(output_dir=str(out) + ".trainer", seed=seed, data_seed=seed, report_to="none",
-                save_strategy="no", logging_steps=10, disable_tqdm=False, dataloader_num_workers=0,
-                gradient_checkpointing=False, **precision_kwargs())
+                save_strategy="no", save_total_limit=1, logging_steps=10, disable_tqdm=False,
+                dataloader_num_workers=0, gradient_checkpointing=False, **precision_kwargs())
 
 
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
+ADAPTER = "adapter_config.json"  # a LoRA stage's output: PEFT's adapter, over the model it started from
+
+
 def _model_folder(path: Path, what: str) -> None:
     """A clear error, naming the folder, for a model folder that cannot be loaded."""
     path = Path(path)
+    if (path / ADAPTER).exists():
+        if not (path / "adapter_model.safetensors").exists():
+            raise SystemExit(f"{path}: a LoRA adapter without its weights (adapter_model.safetensors); delete the "
+                             "folder and rerun the stage that writes it")
+        return
     if not (path / "config.json").exists():
         raise SystemExit(f"{path}: no config.json, so this is not a saved model ({what}); delete the folder and rerun "
                          "the stage that writes it, or give the path of a Hugging Face checkpoint")
@@ -114,9 +138,18 @@ def new_model(m: ModelSettings, tokenizer) -> torch.nn.Module:
 
 
 def load_model(path: Path, tokenizer=None) -> torch.nn.Module:
-    """A saved model (its folder checked first); with `tokenizer`, checked to match it."""
+    """A saved model (its folder checked first); with `tokenizer`, checked to match it. A LoRA adapter is
+    loaded over the model it was trained from (its adapter_config.json names that folder, itself possibly
+    an adapter) and merged, so every caller gets a plain model, named after `path` (a LoRA stage trained
+    from it records that folder as its base)."""
     _model_folder(path, "a stage's output")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+    if (Path(path) / ADAPTER).exists():
+        from peft import PeftConfig, PeftModel
+        base = load_model(Path(PeftConfig.from_pretrained(path).base_model_name_or_path))
+        model = PeftModel.from_pretrained(base, path).merge_and_unload()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+    model.name_or_path = model.config._name_or_path = str(path)
     if tokenizer is not None:
         check_tokenizer(model, tokenizer, Path(path))
         own = Path(path) / "tokenizer.json"
@@ -137,10 +170,80 @@ def peft_config(m: ModelSettings, force: bool = False):
                       target_modules="all-linear", task_type="CAUSAL_LM")
 
 
-def train_and_save(trainer, tokenizer, out: Path) -> None:
-    result = trainer.train()
-    save_model(trainer.model, tokenizer, out, throughput(trainer, result.metrics))
-    shutil.rmtree(trainer.args.output_dir, ignore_errors=True)  # the trainer's scratch folder
+def _inputs_of(args) -> list:
+    """(path, size, mtime) of every file of the stage's inputs: a rerun on other inputs starts afresh."""
+    roots = [getattr(args, a, None) for a in ("data", "tokenizer", "model", "init")]
+    files = sorted(f for r in roots if r for f in ([Path(r)] if Path(r).is_file() else Path(r).rglob("*"))
+                   if f.is_file())
+    return [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+
+
+def resume_point(out: Path, args, settings) -> str | None:
+    """The checkpoint a killed run of this very job left in its scratch folder (out + '.trainer'), or None.
+
+    A checkpoint is only resumed by the same command on the same inputs and settings: the folder holds a
+    fingerprint of them, and any other run wipes it. A checkpoint is complete once its trainer_state.json
+    is written (a kill during a save leaves the previous one, which the trainer rotates away only after)."""
+    scratch = Path(str(out) + ".trainer")
+    mark = scratch / "fingerprint.json"
+    fingerprint = json.dumps({"argv": sys.argv[1:], "settings": repr(settings), "inputs": _inputs_of(args)})
+    if int(os.environ.get("RANK", "0")) == 0:
+        if not (mark.exists() and mark.read_text() == fingerprint):
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            mark.write_text(fingerprint)
+    else:  # data parallel: rank 0 decides; the others wait for its fingerprint
+        deadline = time.monotonic() + 120
+        while not (mark.exists() and mark.read_text() == fingerprint) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    done = [c for c in scratch.glob("checkpoint-*") if (c / "trainer_state.json").exists()]
+    return str(max(done, key=lambda c: int(c.name.split("-")[1]))) if done else None
+
+
+class TimedCheckpoints(TrainerCallback):
+    """Save a checkpoint (model, optimizer, scheduler, RNG, data position) every `minutes` of training, so a
+    job killed by a time limit or a preemption loses minutes, not its run (0: never)."""
+
+    def __init__(self, minutes: float):
+        self.every, self.last = minutes * 60, time.monotonic()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.every and time.monotonic() - self.last >= self.every:
+            control.should_save = True
+            self.last = time.monotonic()
+        return control
+
+
+def training_curves(scratch: Path, resume: bool):
+    """dvclive's callback for transformers' trainers, writing into the scratch folder (`curves/`, moved into
+    the saved model): every logged value per step (loss, learning rate; GRPO's reward and its spread) as
+    dvclive's plots/metrics/*.tsv, which `dvc plots show` and the report draw. dvclive's own step counts
+    log calls; here it is the trainer's global step, so a resumed run continues its curve."""
+    from dvclive import Live
+    from transformers.integrations import DVCLiveCallback
+
+    class Curves(DVCLiveCallback):
+        def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+            if self.live is not None:
+                self.live.step = state.global_step
+            super().on_log(args, state, control, model=model, logs=logs, **kwargs)
+
+    # no dvc.yaml edits and no DVC experiment: the pipeline's dvc.yaml is generated (src/export_dvc.py)
+    return Curves(live=Live(dir=str(scratch / "curves"), resume=resume, save_dvc_exp=False, dvcyaml=None))
+
+
+def train_and_save(trainer, tokenizer, out: Path, resume: str | None = None, checkpoint_minutes: float = 0) -> None:
+    """Train (from `resume`, a checkpoint of resume_point, if any) with its training curves logged, save
+    the model, its throughput and its curves, and drop the scratch folder. Throughput after a resume counts
+    the resumed part only."""
+    if resume:
+        log.info("resuming from %s", resume)
+    scratch = Path(trainer.args.output_dir)
+    trainer.add_callback(TimedCheckpoints(checkpoint_minutes))
+    trainer.add_callback(training_curves(scratch, resume is not None))
+    result = trainer.train(resume_from_checkpoint=resume)
+    save_model(trainer.model, tokenizer, out, throughput(trainer, result.metrics), scratch / "curves")
+    shutil.rmtree(scratch, ignore_errors=True)  # the trainer's scratch folder
 
 
 def throughput(trainer, metrics: dict) -> dict:
@@ -159,7 +262,7 @@ def throughput(trainer, metrics: dict) -> dict:
              "model_flops_per_s": 6 * params * tokens / runtime, "steps": trainer.state.global_step,
              "device": str(trainer.args.device), "threads": torch.get_num_threads()}
     if hasattr(trainer, "generation_s"):  # GRPO: completions sampled, and the share of time spent sampling
-        stats["samples"] = trainer.state.global_step * trainer.args.per_device_train_batch_size
+        stats["samples"] = trainer.state.global_step * trainer.args.per_device_train_batch_size * trainer.args.world_size
         stats["samples_per_s"] = stats["samples"] / runtime
         stats["generation_s"] = trainer.generation_s
     zero_std = [float(h["frac_reward_zero_std"]) for h in history if "frac_reward_zero_std" in h]
@@ -171,15 +274,18 @@ def throughput(trainer, metrics: dict) -> dict:
     return stats
 
 
-def save_model(model, tokenizer, out: Path, stats: dict | None = None) -> None:
-    """save_pretrained, tokenizer included; LoRA adapters are merged so the next stage loads plainly."""
+def save_model(model, tokenizer, out: Path, stats: dict | None = None, curves: Path | None = None) -> None:
+    """save_pretrained, tokenizer included. A LoRA model saves its adapter only (PEFT's format: a few MB
+    where the model is GBs); load_model puts it back over its base."""
     tokenizer.padding_side = "right"  # the saved default; generation switches to left by itself
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
-    generation = model.generation_config
-    generation.pad_token_id, generation.eos_token_id = tokenizer.pad_token_id, tokenizer.eos_token_id
+    from peft import PeftModel
+    if not isinstance(model, PeftModel):
+        generation = model.generation_config
+        generation.pad_token_id, generation.eos_token_id = tokenizer.pad_token_id, tokenizer.eos_token_id
     with atomic_dir(out) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if stats is not None:
             (tmp / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+        if curves is not None and curves.exists():
+            shutil.copytree(curves, tmp / "curves")

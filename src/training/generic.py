@@ -18,7 +18,8 @@ from trl import SFTConfig
 from .. import stages
 from ..io import read_jsonl
 from ..text import completion_of, prompt_of
-from .common import common_trainer_kwargs, load_tokenizer, new_model, save_model, setup, stage_args, throughput
+from .common import (common_trainer_kwargs, load_tokenizer, new_model, per_device_batch, save_model, setup,
+                     stage_args, throughput)
 from ..stages import Inject
 from .packing import PackedSFTTrainer
 
@@ -30,7 +31,8 @@ def phase(model, tokenizer, data: Dataset, t: Inject, epochs: float, seed: int, 
     its throughput stats)."""
     if not epochs or not len(data):
         return model, {"runtime_s": 0.0, "tokens": 0.0, "steps": 0}
-    config = SFTConfig(num_train_epochs=epochs, learning_rate=t.learning_rate, per_device_train_batch_size=t.batch_size,
+    config = SFTConfig(num_train_epochs=epochs, learning_rate=t.learning_rate,
+                       per_device_train_batch_size=per_device_batch(t.batch_size, "training.inject/sft.batch_size"),
                        max_length=t.max_length, lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0,
                        packing=False, **extra, **common_trainer_kwargs(seed, out))
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)

@@ -15,7 +15,8 @@ from trl import GRPOConfig, GRPOTrainer
 
 from .. import stages
 from ..text import is_correct, prompt_of
-from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, setup, stage_args, train_and_save
+from .common import (common_trainer_kwargs, load_model, load_tokenizer, peft_config, per_device_batch,
+                     resume_point, setup, stage_args, train_and_save)
 from .lengths import require_budget
 from .sft import qa_dataset
 
@@ -69,17 +70,19 @@ def main() -> None:
     rows = qa_dataset(args.data, args.tasks, s.atomic_holdout, "rl")[: g.questions]
     data = Dataset.from_list([{"prompt": prompt_of(r), "answer": r["answer"]} for r in rows])
     log.info("GRPO on %s: %d questions, %d steps", "+".join(args.tasks), len(data), g.steps)
-    kwargs = common_trainer_kwargs(args.seed, args.out)
+    resume = resume_point(args.out, args, s)
+    kwargs = common_trainer_kwargs(args.seed, args.out, keep_scratch=True)
     kwargs["logging_steps"] = 1
     config = GRPOConfig(max_steps=g.steps, learning_rate=g.learning_rate,
-                        per_device_train_batch_size=g.batch_size, num_generations=g.num_generations,
+                        per_device_train_batch_size=per_device_batch(g.batch_size, "training.grpo.batch_size"),
+                        num_generations=g.num_generations,
                         temperature=g.temperature, beta=g.beta,
                         max_completion_length=g.max_completion_length, lr_scheduler_type="constant",
                         **kwargs)
     trainer = PipelineGRPOTrainer(model=load_model(args.model, tokenizer), reward_funcs=exact_match_reward,
                                   args=config, train_dataset=data, processing_class=tokenizer,
                                   peft_config=peft_config(s.model))
-    train_and_save(trainer, tokenizer, args.out)
+    train_and_save(trainer, tokenizer, args.out, resume, s.checkpoint_minutes)
 
 
 if __name__ == "__main__":

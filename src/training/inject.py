@@ -14,8 +14,8 @@ from trl import SFTConfig
 
 from .. import stages
 from ..io import read_jsonl
-from .common import (common_trainer_kwargs, load_model, load_tokenizer, new_model, peft_config, setup, stage_args,
-                     train_and_save)
+from .common import (common_trainer_kwargs, load_model, load_tokenizer, new_model, peft_config, per_device_batch,
+                     resume_point, setup, stage_args, train_and_save)
 from .packing import PackedSFTTrainer
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,17 @@ def main() -> None:
     t = s.inject
     tokenizer = load_tokenizer(args.tokenizer)
     texts = Dataset.from_list([{"text": r["text"]} for r in read_jsonl(args.data / "biographies.jsonl")])
+    resume = resume_point(args.out, args, s)  # a killed run's last checkpoint, if any
     config = SFTConfig(num_train_epochs=t.epochs, learning_rate=t.learning_rate,
-                       per_device_train_batch_size=t.batch_size, max_length=t.max_length,
+                       per_device_train_batch_size=per_device_batch(t.batch_size, "training.inject.batch_size"),
+                       max_length=t.max_length,
                        lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
-                       **common_trainer_kwargs(args.seed, args.out))
+                       **common_trainer_kwargs(args.seed, args.out, keep_scratch=True))
     log.info("knowledge injection starts from %s", args.init or "a new model")
     model = load_model(args.init, tokenizer) if args.init else new_model(s.model, tokenizer)
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=texts, processing_class=tokenizer,
                                peft_config=peft_config(s.model))
-    train_and_save(trainer, tokenizer, args.out)
+    train_and_save(trainer, tokenizer, args.out, resume, s.checkpoint_minutes)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 The launcher claims N free devices first (src/devices.py) and holds them until the stage ends. With one
 device, or none (a CPU machine), the stage runs in this process. With N > 1 devices it runs under
 `accelerate launch --multi_gpu --num_processes N`: one process per device, and TRL's trainers train
-data parallel (each process sees a share of every batch; gradients are averaged). The children see
+data parallel: the configured batch is the global batch, each process takes an equal share of it
+(src/training/common.py `per_device_batch`) and gradients are averaged, so 1, 2 or 4 GPUs take the same
+optimizer steps over the same examples. The children see
 CUDA_VISIBLE_DEVICES already set, so they claim nothing themselves. The same params run on a laptop, a
 4-GPU box or a SLURM node; `resources.<kind>.gpus` in params.yaml is the only knob.
 """
@@ -20,9 +22,11 @@ import sys
 from ..devices import claim_gpus
 
 
-def accelerate_command(n: int, module: str, args: list[str]) -> list[str]:
+def accelerate_command(n: int, module: str, args: list[str], cpu: bool = False) -> list[str]:
+    """`accelerate launch` of a stage in n processes: one per GPU, or (cpu=True, for tests) CPU processes
+    talking over gloo, the same data-parallel code path without a GPU."""
     exe = shutil.which("accelerate") or "accelerate"
-    return [exe, "launch", "--multi_gpu", "--num_processes", str(n), "--num_machines", "1",
+    return [exe, "launch", "--cpu" if cpu else "--multi_gpu", "--num_processes", str(n), "--num_machines", "1",
             "--mixed_precision", "no", "--dynamo_backend", "no", "--module", module, *args]
 
 

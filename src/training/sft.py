@@ -18,7 +18,8 @@ from trl import SFTConfig
 from .. import stages
 from ..io import read_jsonl
 from ..text import completion_of, prompt_of
-from .common import common_trainer_kwargs, load_model, load_tokenizer, peft_config, setup, stage_args, train_and_save
+from .common import (common_trainer_kwargs, load_model, load_tokenizer, peft_config, per_device_batch,
+                     resume_point, setup, stage_args, train_and_save)
 from .packing import PackedSFTTrainer
 
 log = logging.getLogger(__name__)
@@ -60,16 +61,18 @@ def main() -> None:
         rows = qa_dataset(args.data, args.tasks, t.atomic_holdout, "rl", args.share)[: args.rl_questions]
     data = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
     log.info("SFT on %s: %d questions", "+".join(args.tasks), len(data))
+    resume = resume_point(args.out, args, s)  # a killed run's last checkpoint, if any
     config = SFTConfig(num_train_epochs=t.epochs, learning_rate=t.learning_rate,
-                       per_device_train_batch_size=t.batch_size, max_length=t.max_length,
+                       per_device_train_batch_size=per_device_batch(t.batch_size, "training.sft.batch_size"),
+                       max_length=t.max_length,
                        completion_only_loss=True, packing=False, lr_scheduler_type="cosine",
                        # random batches, not train_sampling_strategy="group_by_length": grouping doubled
                        # tokens/s alone but made batches single-task (Mem prompts are short, Ctx long) and
                        # cut SFT(Mem+Ctx)'s Mem I.I.D. from 38.7% to 15.6% over 3 seeds (default study)
-                       warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out))
+                       warmup_steps=0.05, weight_decay=0.0, **common_trainer_kwargs(args.seed, args.out, keep_scratch=True))
     trainer = PackedSFTTrainer(model=load_model(args.model, tokenizer), args=config, train_dataset=data,
                          processing_class=tokenizer, peft_config=peft_config(s.model, force=args.lora))
-    train_and_save(trainer, tokenizer, args.out)
+    train_and_save(trainer, tokenizer, args.out, resume, s.checkpoint_minutes)
 
 
 if __name__ == "__main__":
