@@ -78,7 +78,7 @@ def common_trainer_kwargs(seed: int, out: Path, keep_scratch: bool = False) -> d
     # models do not need and costs a third more arithmetic
     # checkpoints: TimedCheckpoints decides when (save_strategy "no" otherwise); the last one is all a resume needs
     return dict(output_dir=str(out) + ".trainer", seed=seed, data_seed=seed, report_to="none",
-                save_strategy="no", save_total_limit=1, logging_steps=10, disable_tqdm=False,
+                save_strategy="no", save_total_limit=1, logging_steps=10, logging_first_step=True, disable_tqdm=False,
                 dataloader_num_workers=0, gradient_checkpointing=False, **precision_kwargs())
 
 
