@@ -1,5 +1,6 @@
 """The report's tables that come from per-model files rather than metrics.csv: pass@k samples, error
-localisation, why the atomic skills fail, RL's learning signal, and Comp Zero-shot by relation, and the training curves.
+localisation, why the atomic skills fail, RL's learning signal, Comp Zero-shot by relation, and the
+training curves.
 
 Each function names the models it reads by their identity (src/models.py) and reads those models'
 files under the study's folder: the same files the report rule declares as its inputs.
