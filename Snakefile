@@ -18,6 +18,7 @@ include: "rules/evaluate.smk"
 
 
 rule all:
+    default_target: True
     input:
         f"{RESULTS}/REPORT.md",
         f"{RESULTS}/results.md",
@@ -25,4 +26,3 @@ rule all:
         # the tables and report of the default study are committed; asking for the (uncommitted)
         # evaluations too makes a fresh clone rerun the study instead of finding them present and stopping
         expand(f"{RESULTS}/eval/{{model}}/metrics.json", model=EVALUATED),
-    default_target: True

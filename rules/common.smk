@@ -1,6 +1,5 @@
-# Loads params.yaml through the same validator the entry points use (src/config.py, with its JSON
-# schema): a wrong key or value stops the workflow here, before any job starts.
-import os
+# Loads and checks params.yaml (src/config.py: the schema from src/settings/, then the cross-key checks):
+# a wrong key or value stops the workflow here, before any job starts; jobs read it unchecked.
 from pathlib import Path
 import sys
 
@@ -8,7 +7,8 @@ import yaml
 
 sys.path.insert(0, workflow.basedir)
 from src.code_deps import code  # a rule's code inputs: the source files its entry points import
-from src.config import ConfigError, chain_slug, load_params, model_chains, rl_pairs, share_recipes, slug_steps
+from src.config import ConfigError, load_params
+from src.recipes import chain_slug, model_chains, rl_pairs, share_recipes, slug_steps
 from src.models import BASE as BASE_MODEL, study_models
 from src.data.questions import LEVELS  # the three generalization levels
 from src.stages import tracked  # what each rule's script reads of params.yaml: its `params: settings=`
@@ -20,8 +20,10 @@ def _load():
     # tools run different studies, so only `preset` may be set on the command line.
     changed = sorted(k for k in set(config) | set(on_disk) if k != "preset" and config.get(k) != on_disk.get(k))
     if changed:
-        raise ConfigError(f"--config/--configfile may only set `preset`; edit params.yaml (or add a preset "
-                          f"there) to change: {', '.join(changed)}")
+        raise ConfigError(
+            f"--config/--configfile may only set `preset`; edit params.yaml (or add a preset "
+            f"there) to change: {', '.join(changed)}"
+        )
     return load_params("params.yaml", config.get("preset"))
 
 
@@ -41,14 +43,17 @@ GENERIC = CFG["generic"]["enabled"]  # the generic language stage before knowled
 GENERIC_MODEL = "generic"
 # Every model the study trains, by its folder relative to models/ (src/models.py: the base, or
 # seed<N>/<chain> for every recipe and its prefixes)
-MODELS = {m.path: m for m in study_models(CFG)}
+MODELS = {m.path: m for m in study_models(SEEDS, CFG["recipes"])}
 EVALUATED = list(MODELS)
 # pass@k and error localisation compare every RL model with the model it started from (first seed).
 PASSK_SEEDS = SEEDS[: CFG["evaluation"]["passk"]["seeds"]]
-PASSK_MODELS = sorted({f"seed{s}/{m}" for s in PASSK_SEEDS for pair in rl_pairs(CFG) for m in pair})
+PASSK_MODELS = sorted({f"seed{s}/{m}" for s in PASSK_SEEDS for pair in rl_pairs(CFG["recipes"]) for m in pair})
 # the report's data-share figure, where the recipes include SFT(Mem+Ctx@N%)->RL(Comp) (the paper preset)
-SHARE_FIGURE = ({"share_png": report(f"{RESULTS}/figures/data_share.png", caption="../report/data_share.rst",
-                                      category="Figures")} if share_recipes(CFG["recipes"]) else {})
+SHARE_FIGURE = (
+    {"share_png": report(f"{RESULTS}/figures/data_share.png", caption="../report/data_share.rst", category="Figures")}
+    if share_recipes(CFG["recipes"])
+    else {}
+)
 
 
 wildcard_constraints:
@@ -81,8 +86,13 @@ def sft_options(chain):
     if steps[-1].share != 100:
         options.append(f"--share {steps[-1].share / 100}")
     if len(steps) > 1:
-        options.append(f"--rl-questions {CFG['training']['grpo']['questions']}")
+        options.append("--rl-questions")
     return "".join(f" {o}" for o in options)  # each with its leading space: none, no double space
+
+
+def sft_stage(chain):
+    """The SFT job's settings (src/stages.py): a stage after another also reads how many questions RL takes."""
+    return "train_sft_rl_questions" if len(slug_steps(chain)) > 1 else "train_sft"
 
 
 onstart:

@@ -1,43 +1,43 @@
 rule generate_data:
     input:
-        code=code("src.data.generate"),
+        code=code("src.data.generate", stage="generate_data"),
     output:
         directory(f"{RESULTS}/data"),
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "generate_data"),  # what its script reads (src/stages.py); a change reruns it
     log:
         f"{RESULTS}/logs/generate_data.log",
     benchmark:
         f"{RESULTS}/benchmarks/generate_data.tsv"
+    conda:
+        ENV
     threads: threads_of("light")
     resources:
         **resources_of("light"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "generate_data"),  # what its script reads (src/stages.py); a change reruns it
     shell:
         "python -m src.data.generate --params params.yaml --preset {params.preset} --out {output} > {log} 2>&1"
 
 
 rule build_tokenizer:
     input:
-        data=f"{RESULTS}/data",
         **pretrained_inputs(),  # its tokenizer
-        code=code("src.training.tokenizer"),
+        data=f"{RESULTS}/data",
+        code=code("src.training.tokenizer", stage="build_tokenizer"),
     output:
         directory(f"{RESULTS}/tokenizer"),
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "build_tokenizer"),
     log:
         f"{RESULTS}/logs/build_tokenizer.log",
     benchmark:
         f"{RESULTS}/benchmarks/build_tokenizer.tsv"
+    conda:
+        ENV
     threads: threads_of("light")
     resources:
         **resources_of("light"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "build_tokenizer"),
     shell:
         "python -m src.training.tokenizer --params params.yaml --preset {params.preset} --data {input.data} --out {output} > {log} 2>&1"
 
@@ -46,21 +46,21 @@ rule check_lengths:  # refuses a max_length shorter than the data before any tra
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
-        code=code("src.training.lengths"),
+        code=code("src.training.lengths", stage="check_lengths"),
     output:
         f"{RESULTS}/checks/lengths.json",
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "check_lengths"),
     log:
         f"{RESULTS}/logs/check_lengths.log",
     benchmark:
         f"{RESULTS}/benchmarks/check_lengths.tsv"
+    conda:
+        ENV
     threads: threads_of("light")
     resources:
         **resources_of("light"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "check_lengths"),
     shell:
         "python -m src.training.lengths --params params.yaml --preset {params.preset} --data {input.data}"
         " --tokenizer {input.tokenizer} --out {output} > {log} 2>&1"

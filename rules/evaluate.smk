@@ -6,23 +6,23 @@ rule evaluate:
     input:
         data=f"{RESULTS}/data",
         model=f"{RESULTS}/models/{{model}}",
-        code=code("src.evaluation.evaluate"),
+        code=code("src.evaluation.evaluate", stage="evaluate"),
     output:
         predictions=f"{RESULTS}/eval/{{model}}/predictions.jsonl",
         metrics=f"{RESULTS}/eval/{{model}}/metrics.json",
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "evaluate"),
-        identity=lambda w: MODELS[w.model].args,  # written into metrics.json: the tables read it there
     log:
         f"{RESULTS}/logs/{{model}}/evaluate.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{model}}/evaluate.tsv"
+    conda:
+        ENV
     threads: threads_of("evaluate")
     resources:
         **resources_of("evaluate"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "evaluate"),
+        identity=lambda w: MODELS[w.model].args,  # written into metrics.json: the tables read it there
     shell:
         "python -m src.evaluation.evaluate --params params.yaml --preset {params.preset} --data {input.data} --model {input.model}"
         " {params.identity} --predictions {output.predictions} --metrics {output.metrics} > {log} 2>&1"
@@ -32,23 +32,23 @@ rule sample_passk:
     input:
         data=f"{RESULTS}/data",
         model=f"{RESULTS}/models/{{model}}",
-        code=code("src.evaluation.passk"),
+        code=code("src.evaluation.sample", stage="sample_passk"),
     output:
         f"{RESULTS}/passk/{{model}}/samples.json",
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "sample_passk"),
     log:
         f"{RESULTS}/logs/{{model}}/passk.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{model}}/passk.tsv"
+    conda:
+        ENV
     threads: threads_of("evaluate")
     resources:
         **resources_of("evaluate"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "sample_passk"),
     shell:
-        "python -m src.evaluation.passk --params params.yaml --preset {params.preset} --data {input.data} --model {input.model}"
+        "python -m src.evaluation.sample --params params.yaml --preset {params.preset} --data {input.data} --model {input.model}"
         " --out {output} > {log} 2>&1"
 
 
@@ -56,72 +56,72 @@ rule benchmark_generation:
     input:
         data=f"{RESULTS}/data",
         model=f"{RESULTS}/models/{BASE}",
-        code=code("src.evaluation.speed"),
+        code=code("src.evaluation.benchmark", stage="benchmark_generation"),
     output:
         f"{RESULTS}/speed/generation.json",
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "benchmark_generation"),
     log:
         f"{RESULTS}/logs/benchmark_generation.log",
+    conda:
+        ENV
     threads: threads_of("evaluate")
     resources:
         **resources_of("evaluate"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "benchmark_generation"),
     shell:
-        "python -m src.evaluation.speed generation --params params.yaml --preset {params.preset} --data {input.data}"
+        "python -m src.evaluation.benchmark generation --params params.yaml --preset {params.preset} --data {input.data}"
         " --model {input.model} --out {output} > {log} 2>&1"
 
 
 rule benchmark_matmul:
     input:
-        code=code("src.evaluation.speed"),
+        code=code("src.evaluation.benchmark", stage="benchmark_matmul"),
     output:
         f"{RESULTS}/speed/matmul_peak.json",
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "benchmark_matmul"),  # none: the peak depends on the machine only
     log:
         f"{RESULTS}/logs/benchmark_matmul.log",
+    conda:
+        ENV
     threads: threads_of("inject")  # the peak that knowledge injection, on as many cores, is compared with
     resources:  # the device the study trains on: one GPU where it has them (claimed like any GPU job), else the CPU
         **resources_of("evaluate"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "benchmark_matmul"),  # none: the peak depends on the machine only
     shell:
-        "python -m src.evaluation.speed matmul --params params.yaml --preset {params.preset} --out {output} > {log} 2>&1"
+        "python -m src.evaluation.benchmark matmul --params params.yaml --preset {params.preset} --out {output} > {log} 2>&1"
 
 
 rule tables:
     input:
         metrics=expand(f"{RESULTS}/eval/{{model}}/metrics.json", model=EVALUATED),
-        code=code("src.evaluation.tables"),
+        code=code("src.analysis.tables", stage="tables"),
     output:
         csv=report(f"{RESULTS}/metrics.csv", caption="../report/metrics.rst", category="Tables"),
         markdown=report(f"{RESULTS}/results.md", caption="../report/results_md.rst", category="Tables"),
         summary=f"{RESULTS}/summary.json",
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "tables"),
     log:
         f"{RESULTS}/logs/tables.log",
+    conda:
+        ENV
     threads: threads_of("light")
     resources:
         **resources_of("light"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "tables"),
     shell:
-        "python -m src.evaluation.tables --params params.yaml --preset {params.preset} --metrics {input.metrics} --csv {output.csv}"
+        "python -m src.analysis.tables --params params.yaml --preset {params.preset} --metrics {input.metrics} --csv {output.csv}"
         " --markdown {output.markdown} --summary {output.summary} > {log} 2>&1"
 
 
 # every job's benchmark file, read by the report's speed section. Snakemake writes them; DVC does not,
 # so src/export_dvc.py leaves them out of the DVC stage, and the report then falls back on train_stats.json.
 BENCHMARKS = (
-    [f"{RESULTS}/benchmarks/{name}.tsv" for name in ("generate_data", "build_tokenizer", BASE)]
+    [f"{RESULTS}/benchmarks/{name}.tsv" for name in ("generate_data", "build_tokenizer", "check_lengths", BASE)]
     + ([f"{RESULTS}/benchmarks/{GENERIC_MODEL}.tsv"] if GENERIC else [])
-    + [f"{RESULTS}/benchmarks/seed{s}/{c}.tsv" for s in SEEDS for c in model_chains(CFG)]
+    + [f"{RESULTS}/benchmarks/seed{s}/{c}.tsv" for s in SEEDS for c in model_chains(CFG["recipes"])]
     + [f"{RESULTS}/benchmarks/{m}/evaluate.tsv" for m in EVALUATED]
     + [f"{RESULTS}/benchmarks/{m}/passk.tsv" for m in PASSK_MODELS]
 )
@@ -136,35 +136,41 @@ rule report:
         passk=expand(f"{RESULTS}/passk/{{model}}/samples.json", model=PASSK_MODELS),
         generation=f"{RESULTS}/speed/generation.json",
         matmul=f"{RESULTS}/speed/matmul_peak.json",
-        models=expand(f"{RESULTS}/models/{{model}}", model=EVALUATED),
-        code=code("src.evaluation.report"),
+        models=expand(f"{RESULTS}/models/{{model}}", model=EVALUATED + ([GENERIC_MODEL] if GENERIC else [])),
+        code=code("src.analysis.report", stage="report"),
     output:  # report(): shown with its caption by `snakemake --report report.html`
+        **SHARE_FIGURE,
         report=report(f"{RESULTS}/REPORT.md", caption="../report/report_md.rst", category="Report"),
         passk_csv=report(f"{RESULTS}/passk.csv", caption="../report/passk_csv.rst", category="Tables"),
         passk_samples_csv=f"{RESULTS}/passk_samples.csv",
         passk_curves=expand(f"{RESULTS}/passk_{{level}}.csv", level=LEVELS),  # dvc plots show: a curve per model
         errors_csv=report(f"{RESULTS}/error_localisation.csv", caption="../report/errors_csv.rst", category="Tables"),
-        atomic_errors_csv=report(f"{RESULTS}/atomic_errors.csv", caption="../report/atomic_errors_csv.rst",
-                                 category="Tables"),
+        atomic_errors_csv=report(
+            f"{RESULTS}/atomic_errors.csv", caption="../report/atomic_errors_csv.rst", category="Tables"
+        ),
         headline=f"{RESULTS}/headline.json",
         speed_csv=report(f"{RESULTS}/speed.csv", caption="../report/speed_csv.rst", category="Speed"),
-        zero_shot_csv=report(f"{RESULTS}/zero_shot_relations.csv", caption="../report/zero_shot_relations_csv.rst",
-                             category="Tables"),
+        zero_shot_csv=report(
+            f"{RESULTS}/zero_shot_relations.csv", caption="../report/zero_shot_relations_csv.rst", category="Tables"
+        ),
         passk_png=report(f"{RESULTS}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
         comp_png=report(f"{RESULTS}/figures/comp_levels.png", caption="../report/comp_levels.rst", category="Figures"),
-        curves_png=report(f"{RESULTS}/figures/training_curves.png", caption="../report/training_curves.rst",
-                          category="Figures"),
-        **SHARE_FIGURE,
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "report"),
-        results=lambda wildcards, input: os.path.dirname(input.csv),  # results/<preset>
+        curves_png=report(
+            f"{RESULTS}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
+        ),
     log:
         f"{RESULTS}/logs/report.log",
+    conda:
+        ENV
     threads: threads_of("light")
     resources:
         **resources_of("light"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "report"),
+        out=lambda wildcards, output: str(Path(output.report).parent),  # results/<preset>
     shell:
-        "python -m src.evaluation.report --params params.yaml --preset {params.preset} --results {params.results} > {log} 2>&1"
+        "python -m src.analysis.report --params params.yaml --preset {params.preset} --metrics {input.csv}"
+        " --data {input.data} --predictions {input.predictions} --samples {input.passk} --models {input.models}"
+        " --generation {input.generation} --matmul {input.matmul} --benchmarks {input.benchmarks} --out {params.out}"
+        " > {log} 2>&1"

@@ -7,26 +7,25 @@ if GENERIC:
 
     rule train_generic:  # the generic language stage, a deviation that is off unless generic.enabled
         input:
+            **pretrained_inputs(),
             data=f"{RESULTS}/data",
             tokenizer=f"{RESULTS}/tokenizer",
             lengths=f"{RESULTS}/checks/lengths.json",  # the max_length check comes first
-            **pretrained_inputs(),
-            code=code("src.training.launch", "src.training.generic"),
-
+            code=code("src.training.launch", "src.training.generic", stage="train_generic"),
         output:
             directory(f"{RESULTS}/models/{GENERIC_MODEL}"),
-        params:
-            preset=PRESET,
-            settings=tracked(CFG, "train_generic"),
         log:
             f"{RESULTS}/logs/{GENERIC_MODEL}.log",
         benchmark:
             f"{RESULTS}/benchmarks/{GENERIC_MODEL}.tsv"
+        conda:
+            ENV
         threads: threads_of("inject")
         resources:
             **resources_of("inject"),
-        conda:
-            ENV
+        params:
+            preset=PRESET,
+            settings=tracked(CFG, "train_generic"),
         shell:
             f"python -m src.training.launch --gpus {LAUNCH_GPUS['inject']} src.training.generic"
             " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
@@ -35,26 +34,26 @@ if GENERIC:
 
 rule inject_knowledge:
     input:
+        **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else pretrained_inputs()),
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         lengths=f"{RESULTS}/checks/lengths.json",  # the max_length check comes first
-        **({"init": f"{RESULTS}/models/{GENERIC_MODEL}"} if GENERIC else pretrained_inputs()),
-        code=code("src.training.launch", "src.training.inject"),
+        code=code("src.training.launch", "src.training.inject", stage="inject_knowledge"),
     output:
         directory(f"{RESULTS}/models/{BASE}"),
-    params:
-        preset=PRESET,
-        settings=tracked(CFG, "inject_knowledge"),
-        init=lambda wildcards, input: f" --init {input.init}" if GENERIC else "",
     log:
         f"{RESULTS}/logs/{BASE}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{BASE}.tsv"
+    conda:
+        ENV
     threads: threads_of("inject")
     resources:
         **resources_of("inject"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "inject_knowledge"),
+        init=lambda wildcards, input: f" --init {input.init}" if GENERIC else "",
     shell:
         f"python -m src.training.launch --gpus {LAUNCH_GPUS['inject']} src.training.inject"
         " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
@@ -66,25 +65,25 @@ rule train_sft:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
-        code=code("src.training.launch", "src.training.sft"),
+        code=code("src.training.launch", "src.training.sft", stage="train_sft"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
-    wildcard_constraints:
-        chain=rf"({STAGE}__)*(sft|lora)-[a-z+]+(@\d+)?",
-    params:
-        preset=PRESET,
-        tasks=lambda w: tasks_of(w.chain),
-        options=lambda w: sft_options(w.chain),
-        settings=tracked(CFG, "train_sft"),
     log:
         f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
+    wildcard_constraints:
+        chain=rf"({STAGE}__)*(sft|lora)-[a-z+]+(@\d+)?",
+    conda:
+        ENV
     threads: threads_of("train")
     resources:
         **resources_of("train"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        tasks=lambda w: tasks_of(w.chain),
+        options=lambda w: sft_options(w.chain),
+        settings=lambda w: tracked(CFG, sft_stage(w.chain)),
     shell:
         f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.sft"
         " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
@@ -97,24 +96,24 @@ rule train_grpo:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
-        code=code("src.training.launch", "src.training.grpo"),
+        code=code("src.training.launch", "src.training.grpo", stage="train_grpo"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
-    wildcard_constraints:
-        chain=rf"({STAGE}__)*grpo-[a-z+]+",
-    params:
-        preset=PRESET,
-        tasks=lambda w: tasks_of(w.chain),
-        settings=tracked(CFG, "train_grpo"),
     log:
         f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
+    wildcard_constraints:
+        chain=rf"({STAGE}__)*grpo-[a-z+]+",
+    conda:
+        ENV
     threads: threads_of("train")
     resources:
         **resources_of("train"),
-    conda:
-        ENV
+    params:
+        preset=PRESET,
+        tasks=lambda w: tasks_of(w.chain),
+        settings=tracked(CFG, "train_grpo"),
     shell:
         f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.grpo"
         " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"

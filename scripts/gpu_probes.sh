@@ -10,7 +10,7 @@
 # through src/devices.py (PIPELINE_JOBS_PER_GPU lock slots per device). $OUT/progress.log gets one line
 # every 30 s: GPU utilisation and memory, CPU load, and each preset's jobs done. On a machine without
 # the pipeline's packages (the device tool's image has CUDA torch but no snakemake or trl), they are
-# installed from wheels in .whl/ (Python 3.12, see the README's GPU section).
+# installed from wheels in .whl/ (Python 3.12, see docs/operations.md).
 set -u
 minutes=$1
 shift

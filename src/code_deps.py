@@ -1,9 +1,11 @@
 """The source files a stage's code is made of, read from the imports: its rule's code inputs.
 
 A rule's entry points (e.g. `src.training.launch` and `src.training.sft`) import other modules of this
-package; every file they reach, plus the data files the code reads (the params schema), is declared as
-an input of the rule (rules/*.smk: `code=code(...)`), so an edit to a file reruns exactly the stages
-whose code imports it, in Snakemake (mtime) and in DVC (dvc.yaml's deps, exported from the rules).
+package; every file they run (imports under `if TYPE_CHECKING:` are never run), plus the declarations of
+the params sections their stage reads (src/stages.py), is declared as an input of the rule
+(rules/*.smk: `code=code(...)`), so an edit to a file reruns exactly the stages that run it, in
+Snakemake (mtime) and in DVC (dvc.yaml's deps, exported from the rules). Validation is planning's
+(src/config.py): no job runs it, so no job depends on it.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_FILES = {"src/config.py": ["src/params.schema.yaml"]}  # files a module reads, not imports
 
 
 def _file(module: str) -> Path | None:
@@ -23,11 +24,23 @@ def _file(module: str) -> Path | None:
     return None
 
 
+def _executed(tree: ast.AST):
+    """Every node, except those under `if TYPE_CHECKING:` (imports for annotations, never run)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            todo += node.orelse
+            continue
+        todo += ast.iter_child_nodes(node)
+
+
 def _imports(module: str, path: Path) -> set[str]:
     """Modules of this package that `module` imports (absolute names)."""
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _executed(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name.split(".")[0] == "src"}
         elif isinstance(node, ast.ImportFrom):
@@ -56,10 +69,12 @@ def module_files(module: str) -> tuple[str, ...]:
         todo += sorted(_imports(m, _file(m)) - seen)
     files = {_file(m).relative_to(ROOT).as_posix() for m in seen}
     files = {f for f in files if not (f.endswith("__init__.py") and not (ROOT / f).read_text().strip())}
-    files |= {d for f in list(files) for d in DATA_FILES.get(f, [])}
     return tuple(sorted(files))
 
 
-def code(*modules: str) -> list[str]:
-    """The code inputs of a rule that runs these entry points."""
+def code(*modules: str, stage: str | None = None) -> list[str]:
+    """The code inputs of a rule that runs these entry points; with its stage (src/stages.py STAGES), also
+    the declarations of the params sections the stage reads, which `stages.load` imports by name."""
+    from .stages import section_modules
+    modules += tuple(section_modules(stage)) if stage else ()
     return sorted({f for m in modules for f in module_files(m)})

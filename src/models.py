@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import chain_label, model_chains
+from .recipes import chain_label, model_chains
 
 BASE_SLUG = "inject"  # the knowledge-injected base: one model for all seeds (the paper's one pretrained model)
 BASE_LABEL = "Base (knowledge injection)"
@@ -41,11 +41,17 @@ class Model:
 BASE = Model(BASE_SLUG)
 
 
-def study_models(cfg: dict) -> list[Model]:
+def study_models(seeds: list[int], recipes: list[str]) -> list[Model]:
     """The base, then every recipe and its prefixes for every seed (shared prefixes once)."""
-    return [BASE] + [Model(chain, seed) for seed in cfg["seeds"] for chain in model_chains(cfg)]
+    return [BASE] + [Model(chain, seed) for seed in seeds for chain in model_chains(recipes)]
 
 
-def label_order(cfg: dict) -> list[str]:
+def label_order(recipes: list[str]) -> list[str]:
     """Labels in table order: the base, the recipes as listed, then the intermediate models."""
-    return [BASE_LABEL] + list(dict.fromkeys(cfg["recipes"] + [chain_label(c) for c in model_chains(cfg)]))
+    return [BASE_LABEL] + list(dict.fromkeys(recipes + [chain_label(c) for c in model_chains(recipes)]))
+
+
+def curve_models(seeds: list[int], recipes: list[str]) -> list[Model]:
+    """The models whose training curves the report draws and dvc plots show: the base and every model of
+    the first seed."""
+    return [BASE] + [Model(chain, seeds[0]) for chain in model_chains(recipes)]

@@ -1,9 +1,9 @@
-"""The README's parameter reference, generated from src/params.schema.yaml.
+"""The parameter reference of docs/parameters.md, generated from the declarations in src/settings/.
 
-Every key of params.yaml has a `description` in the schema (tests/test_config.py fails on one without);
-this module lists them with their type or range and the default study's value, between the README's
-`<!-- BEGIN parameters -->` / `<!-- END parameters -->` markers. Run `python -m src.param_docs` after
-changing the schema or the defaults; tests/test_readme.py fails while the README's copy is stale.
+Every key of params.yaml is declared once with a description (tests/test_settings.py fails on one
+without); this module lists them with their type or range and the default study's value, between the
+page's `<!-- BEGIN parameters -->` / `<!-- END parameters -->` markers. Run `python -m src.param_docs`
+after declaring a key or changing a default; tests/test_readme.py fails while the copy is stale.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import SCHEMA
+from .config import params_schema
 from .io import atomic_write_text
 
 MARKER = "parameters"
@@ -27,7 +27,7 @@ def _resolve(node: dict, defs: dict) -> dict:
 
 def keys(schema: dict) -> list[tuple[str, dict]]:
     """(dotted key, its resolved schema) for every key, depth first, in the schema's order."""
-    defs, out = schema["$defs"], []
+    defs, out = schema.get("$defs", {}), []
 
     def walk(prefix: str, node: dict) -> None:
         for name, sub in node.get("properties", {}).items():
@@ -69,19 +69,20 @@ def _short(value) -> str:
 
 def reference(params: Path = Path("params.yaml")) -> str:
     """The Markdown table: key, type or range, the default study's value, description."""
-    raw, schema = yaml.safe_load(params.read_text()), yaml.safe_load(SCHEMA.read_text())
+    raw, schema = yaml.safe_load(params.read_text()), params_schema()
     lines = ["| key | type or range | default | description |", "|---|---|---|---|"]
     for key, node in keys(schema):
         value = _value(raw, key)
         shown = "" if isinstance(value, dict) else _short(value)
-        lines.append(f"| `{key}` | {_kind(node, schema['$defs'])} | {shown} | {node['description'].replace('|', '/')} |")
+        kind, text = _kind(node, schema.get("$defs", {})), node["description"].replace("|", "/")
+        lines.append(f"| `{key}` | {kind} | {shown} | {text} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml", type=Path)
-    ap.add_argument("--readme", default="README.md", type=Path)
+    ap.add_argument("--readme", default="docs/parameters.md", type=Path, help="the page holding the reference")
     args = ap.parse_args()
     text = args.readme.read_text()
     pattern = rf"<!-- BEGIN {MARKER} -->\n.*?<!-- END {MARKER} -->"

@@ -2,87 +2,41 @@
 
 One list per rule: a stage's dataclass names the params.yaml keys it reads (each field's `key`). The
 rule tracks exactly those keys (Snakemake `params: settings=tracked(CFG, rule)`, dvc.yaml's `params:`
-from `keys(rule)`), and the script gets them, and only them, as the dataclass (`settings(rule, ...)`),
-so what triggers a rerun and what the script reads cannot drift apart. As TRL's scripts parse their
-arguments once into a dataclass, no script indexes nested dicts by string.
+from `keys(rule)`), and the script gets them, and only them, as the dataclass (`load`), so what
+triggers a rerun and what the script reads cannot drift apart. As TRL's scripts parse their arguments
+once into a dataclass, no script indexes nested dicts by string.
+
+Types are the sections declared in src/settings/, named as 'module.Class' strings and imported only for
+the stage asked for: a job runs the declarations of the sections it reads and no others, and its rule's
+code inputs list exactly those (`section_modules`, src/code_deps.py), so editing how `training.grpo` is
+described reruns the GRPO jobs and nothing else.
 """
 from __future__ import annotations
 
+import importlib
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass
-from pathlib import Path
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
+
+from .presets import read_params
+from .recipes import canonical_recipes
+from .settings.declare import parse
+
+if TYPE_CHECKING:  # the names of the annotations; a job imports only its own stage's (`_hints`)
+    from .settings import evaluation, generic, grpo, inject, model, questions, sft, study, world
 
 
-def key(dotted: str, rerun: bool = True):
-    """A field read from params.yaml at `dotted` (e.g. 'training.sft'). rerun=False: an operational setting
-    that cannot change a result (how often to checkpoint), read by the script but never a reason to rerun."""
-    return field(metadata={"key": dotted, "rerun": rerun})
-
-
-# ---- sections of params.yaml (src/params.schema.yaml describes each key)
-@dataclass(frozen=True)
-class Scratch:
-    hidden_size: int
-    num_hidden_layers: int
-    num_attention_heads: int
-    intermediate_size: int
-    max_position_embeddings: int
-
-
-@dataclass(frozen=True)
-class Lora:
-    enabled: bool
-    r: int
-    alpha: int
-    dropout: float
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    pretrained: str | None
-    scratch: Scratch
-    lora: Lora
-
-
-@dataclass(frozen=True)
-class Inject:
-    epochs: float
-    learning_rate: float
-    batch_size: int
-    max_length: int
-
-
-@dataclass(frozen=True)
-class SFT(Inject):
-    atomic_holdout: float
-
-
-@dataclass(frozen=True)
-class GRPO:
-    questions: int
-    steps: int
-    learning_rate: float
-    batch_size: int
-    num_generations: int
-    temperature: float
-    beta: float
-    max_completion_length: int
-
-
-@dataclass(frozen=True)
-class PassK:
-    seeds: int
-    questions: int
-    samples: int
-    temperature: float
+def key(dotted: str):
+    """A field read from params.yaml at `dotted` (e.g. 'training.sft'); '' is the whole file."""
+    return field(metadata={"key": dotted})
 
 
 # ---- what each rule's script reads
 @dataclass(frozen=True)
-class GenerateData:  # the generator takes the world's and questions' sections as they are
-    world: dict = key("world")
-    questions: dict = key("questions")
-    generic: dict = key("generic")
+class GenerateData:
+    world: world.World = key("world")
+    questions: questions.Questions = key("questions")
+    generic: generic.Generic = key("generic")
 
 
 @dataclass(frozen=True)
@@ -98,32 +52,37 @@ class CheckLengths:  # the training lengths, against the data's longest sequence
 
 @dataclass(frozen=True)
 class TrainGeneric:
-    model: ModelSettings = key("model")
-    generic: dict = key("generic")
-    inject: Inject = key("training.inject")
-    sft: SFT = key("training.sft")
+    model: model.Model = key("model")
+    generic: generic.Generic = key("generic")
+    inject: inject.Inject = key("training.inject")
+    sft: sft.SFT = key("training.sft")
 
 
 @dataclass(frozen=True)
 class InjectKnowledge:
-    model: ModelSettings = key("model")
-    inject: Inject = key("training.inject")
-    checkpoint_minutes: float = key("resources.checkpoint_minutes", rerun=False)
+    model: model.Model = key("model")
+    inject: inject.Inject = key("training.inject")
+    checkpoint_minutes: float = key("resources.checkpoint_minutes")
 
 
 @dataclass(frozen=True)
 class TrainSFT:
-    model: ModelSettings = key("model")
-    sft: SFT = key("training.sft")
-    checkpoint_minutes: float = key("resources.checkpoint_minutes", rerun=False)
+    model: model.Model = key("model")
+    sft: sft.SFT = key("training.sft")
+    checkpoint_minutes: float = key("resources.checkpoint_minutes")
+
+
+@dataclass(frozen=True)
+class TrainSFTOnRLQuestions(TrainSFT):  # a second SFT or LoRA stage trains on RL's questions, as many as RL takes
+    grpo_questions: int = key("training.grpo.questions")
 
 
 @dataclass(frozen=True)
 class TrainGRPO:
-    model: ModelSettings = key("model")
+    model: model.Model = key("model")
     atomic_holdout: float = key("training.sft.atomic_holdout")  # picks the Mem/Ctx questions RL uses
-    grpo: GRPO = key("training.grpo")
-    checkpoint_minutes: float = key("resources.checkpoint_minutes", rerun=False)
+    grpo: grpo.GRPO = key("training.grpo")
+    checkpoint_minutes: float = key("resources.checkpoint_minutes")
 
 
 @dataclass(frozen=True)
@@ -134,7 +93,7 @@ class Evaluate:
 
 @dataclass(frozen=True)
 class SamplePassk(Evaluate):
-    passk: PassK = key("evaluation.passk")
+    passk: evaluation.PassK = key("evaluation.passk")
 
 
 @dataclass(frozen=True)
@@ -149,30 +108,59 @@ class Nothing:  # the matmul benchmark reads no parameter
 
 @dataclass(frozen=True)
 class Tables:  # the models in table order come from the recipes
-    recipes: list = key("recipes")
+    preset: str = key("preset")
+    recipes: list[str] = key("recipes")
+
+
+@dataclass(frozen=True)
+class Report:  # the report reads the whole study and prints every parameter
+    params: study.Params = key("")
 
 
 STAGES = {"generate_data": GenerateData, "build_tokenizer": BuildTokenizer, "check_lengths": CheckLengths,
           "train_generic": TrainGeneric,
-          "inject_knowledge": InjectKnowledge, "train_sft": TrainSFT, "train_grpo": TrainGRPO,
+          "inject_knowledge": InjectKnowledge, "train_sft": TrainSFT, "train_sft_rl_questions": TrainSFTOnRLQuestions,
+          "train_grpo": TrainGRPO,
           "evaluate": Evaluate, "sample_passk": SamplePassk, "benchmark_generation": BenchmarkGeneration,
-          "benchmark_matmul": Nothing, "tables": Tables}
-# the report reads the whole study and prints every parameter, so it tracks every section of params.yaml
-EVERYTHING = {"report": ("seeds", "recipes", "sweep", "world", "questions", "generic", "model", "training",
-                         "evaluation", "resources")}
+          "benchmark_matmul": Nothing, "tables": Tables, "report": Report}
+ROOT = "src.settings.study"  # the declaration of the whole file
 
 
-def keys(rule: str) -> list[str]:
-    """The params.yaml keys whose change reruns the rule: what its script reads, operational settings aside."""
-    if rule in EVERYTHING:
-        return list(EVERYTHING[rule])
-    return [f.metadata["key"] for f in fields(STAGES[rule]) if f.metadata["rerun"]]
+def section_modules(rule: str) -> list[str]:
+    """The modules of src/settings/ that the rule's settings are declared in (its 'module.Class' types)."""
+    names = {t.split(".")[0] for f in fields(STAGES[rule]) for t in _names(f.type)}
+    return sorted(f"src.settings.{n}" for n in names)
+
+
+def _names(annotation: str) -> list[str]:
+    return [t.strip() for t in annotation.split("|") if "." in t]
+
+
+def _hints(rule: str) -> dict:
+    stage = STAGES[rule]
+    mods = {m.rsplit(".", 1)[1]: importlib.import_module(m) for m in section_modules(rule)}
+    return typing.get_type_hints(stage, localns=mods)
 
 
 def _get(cfg: dict, dotted: str):
-    for part in dotted.split("."):
+    for part in filter(None, dotted.split(".")):
         cfg = cfg[part]
     return cfg
+
+
+def keys(rule: str) -> list[str]:
+    """The params.yaml keys whose change reruns the rule: what its script reads, operational settings (their
+    declaration says so, e.g. resources.checkpoint_minutes) aside; the report's are every top-level key."""
+    from .settings.declare import declared
+    root = importlib.import_module(ROOT).Params
+    out = []
+    for f in fields(STAGES[rule]):
+        k = f.metadata["key"]
+        if not k:
+            out += [g.name for g in fields(root) if g.name != "preset"]
+        elif not declared(root, k)[1].metadata["operational"]:
+            out.append(k)
+    return out
 
 
 def tracked(cfg: dict, rule: str) -> dict:
@@ -180,22 +168,16 @@ def tracked(cfg: dict, rule: str) -> dict:
     return {k: _get(cfg, k) for k in keys(rule)}
 
 
-def _parse(kind, value):
-    """A value of params.yaml as the dataclass that describes it (the schema has checked it already)."""
-    if is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _parse(hints[f.name], value[f.name]) for f in fields(kind)})
-    return value
-
-
 def settings(rule: str, cfg: dict):
-    """The rule's settings, from the loaded params."""
-    stage = STAGES[rule]
-    hints = typing.get_type_hints(stage)
-    return stage(**{f.name: _parse(hints[f.name], _get(cfg, f.metadata["key"])) for f in fields(stage)})
+    """The rule's settings from the loaded params (a dict, validated at planning)."""
+    hints = _hints(rule)
+    return STAGES[rule](**{f.name: parse(hints[f.name], _get(cfg, f.metadata["key"])) for f in fields(STAGES[rule])})
 
 
-def load(rule: str, params: str | Path, preset: str | None):
-    """What an entry point calls: params.yaml's chosen preset, validated, as the rule's settings."""
-    from .config import load_params
-    return settings(rule, load_params(params, preset, every_preset=False))
+def load(rule: str, params, preset: str | None):
+    """What an entry point calls: params.yaml's chosen preset as the rule's settings. Planning validated
+    the file (src/config.py); a job only reads it, so its code never runs the validator. Recipes come in
+    the one spelling the tables use, as planning sees them."""
+    cfg = read_params(params, preset)
+    cfg["recipes"] = canonical_recipes(cfg["recipes"], str(params))
+    return settings(rule, cfg)

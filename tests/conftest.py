@@ -9,6 +9,7 @@ import pytest
 from src.config import load_params
 from src.data.generate import generate
 from src.io import read_jsonl
+from src.stages import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", "rules", "report", "src", "envs", "profiles", "params.yaml", "dvc.yaml", "requirements.txt",
@@ -23,7 +24,7 @@ def smoke_cfg():
 @pytest.fixture(scope="session")
 def smoke_data(tmp_path_factory, smoke_cfg):
     out = tmp_path_factory.mktemp("data") / "smoke"
-    generate(smoke_cfg, out)
+    generate(settings("generate_data", smoke_cfg), out)
     return out
 
 

@@ -1,11 +1,13 @@
 """Clusters: the SLURM profile plans the study with the resources params.yaml gives each kind of job."""
 import re
 
+import pytest
 import yaml
 
 from .conftest import copy_workflow, run
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_slurm_profile_plans_the_study_with_resources_from_params(tmp_path):
     work = copy_workflow(tmp_path / "slurm")
     params = work / "params.yaml"
@@ -31,6 +33,7 @@ def test_jobs_no_node_can_run_are_named_before_submission():
     """src/cluster.py: each kind of job must fit on one node; what does not is named with the key to change."""
     from src.cluster import Node, _gpus, unsatisfiable
     from src.config import load_params
+
     from .conftest import ROOT
     cfg = load_params(ROOT / "params.yaml", "smoke")
     threads = {"inject": 4, "train": 1, "evaluate": 1, "light": 1}
@@ -47,6 +50,7 @@ def test_jobs_no_node_can_run_are_named_before_submission():
     assert _gpus("gpu:a100:4,shard:2") == 4 and _gpus("(null)") == 0 and _gpus("gpu:2") == 2
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_gpu_profile_bounds_gpu_jobs_by_the_machines_devices(tmp_path):
     """profiles/gpu: one multi-GPU machine; `resources: gpu` bounds how many GPU jobs run at once (a real
     run of the first job, which is when Snakemake states what it was given)."""

@@ -2,7 +2,9 @@
 import pytest
 import yaml
 
-from src.config import ConfigError, chain_slug, load_params, merge, model_chains, parse_recipe, slug_steps
+from src.config import ConfigError, load_params
+from src.presets import merge
+from src.recipes import chain_slug, model_chains, parse_recipe, slug_steps
 
 from .conftest import ROOT
 
@@ -16,8 +18,9 @@ def write_params(tmp_path, edit):
 
 
 def test_every_preset_loads():
+    load_params(ROOT / "params.yaml")  # checks every preset
     for preset in ("default", "smoke", "paper", *yaml.safe_load((ROOT / "params.yaml").read_text())["sweep"]):
-        assert load_params(ROOT / "params.yaml", preset)["preset"] == preset
+        assert load_params(ROOT / "params.yaml", preset, every_preset=False)["preset"] == preset
 
 
 def test_preset_overlay_merges_dicts_and_replaces_the_rest():
@@ -33,7 +36,7 @@ def test_recipes_take_one_spelling(tmp_path):
     spelt = ["SFT(Mem + Ctx)", " SFT(Ctx+Mem) -> RL(Comp)", "SFT( Comp )"]
     cfg = load_params(write_params(tmp_path, lambda raw: raw.update(recipes=spelt)))
     assert cfg["recipes"] == ["SFT(Mem+Ctx)", "SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)"]
-    assert model_chains(cfg) == ["sft-mem+ctx", "sft-mem+ctx__grpo-comp", "sft-comp"]
+    assert model_chains(cfg["recipes"]) == ["sft-mem+ctx", "sft-mem+ctx__grpo-comp", "sft-comp"]
 
 
 def test_unknown_preset_and_missing_file(tmp_path):
@@ -54,7 +57,7 @@ def test_recipes_in_paper_notation():
 
 def test_a_share_of_the_atomic_data_before_rl(smoke_data):
     """SFT(Mem+Ctx@30%): the data-proportion sweep; the share is taken from each task, not the mix."""
-    from src.config import chain_label
+    from src.recipes import chain_label
     from src.training.sft import qa_dataset
     steps = parse_recipe("SFT(Mem+Ctx@30%)->RL(Comp)")
     assert steps[0].share == 30 and chain_slug(steps) == "sft-mem+ctx@30__grpo-comp"
@@ -68,16 +71,20 @@ def test_a_share_of_the_atomic_data_before_rl(smoke_data):
         assert [r for r in part if r["task"] == task] == [r for r in full if r["task"] == task][: round(n_full * 0.3)]
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_paper_preset_compares_sft_lora_and_rl_on_the_same_questions(tmp_path):
-    """After SFT(Mem+Ctx), the SFT(Comp) and LoRA(Comp) stages get RL's question count; a first-stage
-    SFT does not."""
+    """After SFT(Mem+Ctx), the SFT(Comp) and LoRA(Comp) stages train on RL's questions, as many as RL
+    takes (their settings read training.grpo.questions); a first-stage SFT does not."""
+    from src.stages import settings
+
     from .conftest import run
     out = run(["snakemake", "-n", "-p", "--config", "preset=paper"], ROOT).stdout
     cmds = {line.split("--out ")[1].split()[0].rsplit("/", 1)[1]: line
             for line in out.splitlines() if "src.training.sft" in line}
-    n = load_params(ROOT / "params.yaml", "paper")["training"]["grpo"]["questions"]
-    assert f"--tasks comp --rl-questions {n} --out" in cmds["sft-mem+ctx__sft-comp"]
-    assert f"--tasks comp --lora --rl-questions {n} --out" in cmds["sft-mem+ctx__lora-comp"]
+    paper = load_params(ROOT / "params.yaml", "paper")
+    assert settings("train_sft_rl_questions", paper).grpo_questions == paper["training"]["grpo"]["questions"]
+    assert "--tasks comp --rl-questions --out" in cmds["sft-mem+ctx__sft-comp"]
+    assert "--tasks comp --lora --rl-questions --out" in cmds["sft-mem+ctx__lora-comp"]
     assert "--rl-questions" not in cmds["sft-comp"] and "--lora" not in cmds["sft-comp"]
     # the data-share recipes make the report draw its figure; the default study has none
     assert "results/paper/figures/data_share.png" in out
@@ -86,14 +93,14 @@ def test_paper_preset_compares_sft_lora_and_rl_on_the_same_questions(tmp_path):
 
 def test_shared_prefixes_are_trained_once():
     cfg = {"recipes": ["SFT(Mem+Ctx)", "SFT(Mem+Ctx)->RL(Comp)", "SFT(Mem+Ctx)->RL(Mem+Ctx)->RL(Comp)"]}
-    assert model_chains(cfg) == ["sft-mem+ctx", "sft-mem+ctx__grpo-comp", "sft-mem+ctx__grpo-mem+ctx",
+    assert model_chains(cfg["recipes"]) == ["sft-mem+ctx", "sft-mem+ctx__grpo-comp", "sft-mem+ctx__grpo-mem+ctx",
                                  "sft-mem+ctx__grpo-mem+ctx__grpo-comp"]
 
 
 def test_rl_pairs_and_labels():
-    from src.config import chain_label, rl_pairs
+    from src.recipes import chain_label, rl_pairs
     cfg = {"recipes": ["SFT(Mem+Ctx)", "SFT(Mem+Ctx)->RL(Comp)", "SFT(Mem+Ctx)->RL(Mem+Ctx)->RL(Comp)"]}
-    assert rl_pairs(cfg) == [("sft-mem+ctx", "sft-mem+ctx__grpo-comp"),
+    assert rl_pairs(cfg["recipes"]) == [("sft-mem+ctx", "sft-mem+ctx__grpo-comp"),
                              ("sft-mem+ctx__grpo-mem+ctx", "sft-mem+ctx__grpo-mem+ctx__grpo-comp")]
     assert chain_label("sft-mem+ctx__grpo-mem+ctx__grpo-comp") == "SFT(Mem+Ctx)->RL(Mem+Ctx)->RL(Comp)"
 
@@ -108,24 +115,6 @@ def test_atomic_questions_are_split_between_sft_and_rl(smoke_data, smoke_cfg):
     assert len(rl) == pytest.approx(h * n, abs=2)
     comp_sft, comp_rl = (qa_dataset(smoke_data, ["comp"], h, part) for part in ("sft", "rl"))
     assert comp_sft == comp_rl  # Comp is not split: RL(Comp) takes its first training.grpo.questions
-
-
-def test_every_parameter_is_described():
-    """The schema documents params.yaml: every key has a description, and every key of the defaults is in it."""
-    from src.config import SCHEMA
-    from src.param_docs import keys
-    schema = yaml.safe_load(SCHEMA.read_text())
-    documented = dict(keys(schema))
-    assert [k for k, node in documented.items() if not node.get("description", "").strip()] == []
-
-    def leaves(d, prefix=""):
-        for k, v in d.items():
-            yield prefix + k
-            if isinstance(v, dict):
-                yield from leaves(v, f"{prefix}{k}.")
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    raw.pop("presets")
-    assert set(leaves(raw)) <= set(documented)
 
 
 def test_a_preset_extends_another_by_deep_merge(tmp_path):

@@ -46,8 +46,9 @@ def test_a_model_folder_without_its_weights_is_named(saved, tmp_path):
 def test_a_tokenizer_of_another_world_is_refused(saved, tmp_path, smoke_cfg):
     out, tokenizer = saved
     from src.data.generate import generate
+    from src.stages import settings
     other = dict(smoke_cfg, world={**smoke_cfg["world"], "seed": 99})  # other people, other names
-    generate(other, tmp_path / "other")
+    generate(settings("generate_data", other), tmp_path / "other")
     theirs = build_word_tokenizer(tmp_path / "other")
     assert theirs.get_vocab() != tokenizer.get_vocab()
     with pytest.raises(SystemExit, match="another tokenizer|embeddings"):

@@ -8,6 +8,7 @@ import pytest
 from src.data.checks import check_dataset
 from src.data.generate import generate
 from src.data.relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
+from src.stages import settings
 
 from .conftest import ROOT, load_data
 
@@ -81,7 +82,7 @@ def test_biographies_hold_only_parametric_facts(smoke_data):
 
 
 def test_same_params_and_seed_give_identical_files(tmp_path, smoke_cfg, smoke_data):
-    generate(smoke_cfg, tmp_path / "again")
+    generate(settings("generate_data", smoke_cfg), tmp_path / "again")
     names = sorted(p.name for p in smoke_data.iterdir())
     match, mismatch, errors = filecmp.cmpfiles(smoke_data, tmp_path / "again", names, shallow=False)
     assert mismatch == [] and errors == [] and len(match) == len(names) >= 7
@@ -90,7 +91,7 @@ def test_same_params_and_seed_give_identical_files(tmp_path, smoke_cfg, smoke_da
 def test_another_seed_gives_another_world(tmp_path, smoke_cfg, smoke_data):
     cfg = copy.deepcopy(smoke_cfg)
     cfg["world"]["seed"] += 1
-    generate(cfg, tmp_path / "other")
+    generate(settings("generate_data", cfg), tmp_path / "other")
     assert (tmp_path / "other" / "facts.jsonl").read_bytes() != (smoke_data / "facts.jsonl").read_bytes()
 
 
@@ -207,7 +208,7 @@ def test_each_task_draws_its_own_levels(smoke_data):
 def test_shared_split_is_one_level_per_relation(tmp_path, smoke_cfg):
     cfg = copy.deepcopy(smoke_cfg)
     cfg["questions"].update(level_split="shared", ctx_familiar_share=0.0)
-    generate(cfg, tmp_path / "shared")
+    generate(settings("generate_data", cfg), tmp_path / "shared")
     facts, records, plan, bios = load_data(tmp_path / "shared")
     levels = {}
     for t in plan["tasks"].values():
@@ -276,7 +277,7 @@ def test_atomic_tasks_use_one_group(smoke_data, task, groups):
 def test_the_default_study_has_enough_test_paths_for_a_verdict(tmp_path):
     """Every task of the default study: at least 2 zero-shot relations and 10 composition-test paths."""
     from src.config import load_params
-    generate(load_params(ROOT / "params.yaml", "default"), tmp_path / "default")
+    generate(settings("generate_data", load_params(ROOT / "params.yaml", "default")), tmp_path / "default")
     plan = json.loads((tmp_path / "default" / "plan.json").read_text())
     for task, t in plan["tasks"].items():
         assert len(t["relations"]["zero_shot"]) >= 2, task

@@ -56,6 +56,7 @@ def test_multi_gpu_jobs_and_cpu_machines(tmp_path, monkeypatch):
         claim_gpus(3)
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_every_entry_point_claims_through_setup(tmp_path):
     """setup() is the first call of every training and evaluation entry point."""
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
@@ -64,7 +65,7 @@ def test_every_entry_point_claims_through_setup(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "0", out.stderr
     entry_points = ["src/training/inject.py", "src/training/sft.py", "src/training/grpo.py",
-                    "src/evaluation/evaluate.py", "src/evaluation/passk.py", "src/evaluation/speed.py"]
+                    "src/evaluation/evaluate.py", "src/evaluation/sample.py", "src/evaluation/benchmark.py"]
     for path in entry_points:  # setup() directly, or through evaluate.start(), before anything else
         main = (ROOT / path).read_text().split("def main()")[1].split("\ndef ")[0]
         first = next(line.strip() for line in main.splitlines()
@@ -72,6 +73,7 @@ def test_every_entry_point_claims_through_setup(tmp_path):
         assert "setup(" in first or "start(args" in first, (path, first)
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_jobs_share_a_device_when_asked(tmp_path, monkeypatch):
     """PIPELINE_JOBS_PER_GPU=3 on 2 devices: six jobs, three per device, spread first; a seventh waits."""
     monkeypatch.setenv("PIPELINE_JOBS_PER_GPU", "3")
@@ -108,6 +110,7 @@ def test_launch_trains_data_parallel_on_the_devices_it_claims(tmp_path, monkeypa
         launch.main(["--gpus", "1", "src.evaluation.evaluate"])
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_launch_runs_a_one_device_stage_in_process(tmp_path):
     """One device (or none): the stage runs in the launcher's process, its arguments passed through."""
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
@@ -121,6 +124,7 @@ def test_a_job_waiting_for_a_gpu_says_why(tmp_path, monkeypatch, caplog):
     """Every device held by another job: after warn_after_s the waiting job names the cause and the fix."""
     import fcntl
     import logging
+
     from src.devices import claim_gpus, lock_dir
     monkeypatch.setenv("PIPELINE_GPU_COUNT", "1")
     monkeypatch.setenv("GPU_LOCK_DIR", str(tmp_path))

@@ -1,4 +1,5 @@
 """dvc.yaml is the Snakemake DAG, command for command: it cannot drift from the Snakefile."""
+import pytest
 import yaml
 
 from src.export_dvc import build, snakemake_jobs
@@ -6,11 +7,13 @@ from src.export_dvc import build, snakemake_jobs
 from .conftest import ROOT
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_dvc_yaml_is_current():
     assert (ROOT / "dvc.yaml").read_text() == build(), \
         "dvc.yaml is stale: run `python -m src.export_dvc` and commit the result"
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_every_snakemake_job_is_a_dvc_stage_with_the_same_command_and_files():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     by_cmd = {}

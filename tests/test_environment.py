@@ -5,8 +5,8 @@ from .conftest import ROOT
 
 
 def test_conda_env_pins_match_requirements():
-    reqs = {l.strip() for l in (ROOT / "requirements.txt").read_text().splitlines()
-            if l.strip() and not l.startswith("#")}
+    reqs = {line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")}
     env = yaml.safe_load((ROOT / "envs/pipeline.yaml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert set(pip) == reqs | {"torch==2.13.0"}

@@ -5,9 +5,9 @@ from statistics import mean, stdev
 
 import pytest
 
+from src.analysis.errors import error_kind, first_wrong_hop, localise
+from src.analysis.intervals import mean_ci, paired_diff_ci, pass_at_k, t975
 from src.data.world import sentence
-from src.evaluation.errors import error_kind, first_wrong_hop, localise
-from src.evaluation.stats import mean_ci, paired_diff_ci, pass_at_k, t975
 
 
 @pytest.mark.parametrize("n,c", [(1, 0), (1, 1), (5, 0), (5, 2), (6, 5), (8, 3), (10, 10)])

@@ -11,6 +11,7 @@ from src.config import load_params
 from src.data.checks import check_dataset
 from src.data.generate import generate
 from src.data.generic import check_generic
+from src.stages import settings
 
 from .conftest import ROOT, load_data
 
@@ -18,7 +19,7 @@ from .conftest import ROOT, load_data
 @pytest.fixture(scope="module")
 def generic_data(tmp_path_factory):
     out = tmp_path_factory.mktemp("generic") / "data"
-    generate(load_params(ROOT / "params.yaml", "smoke_generic"), out)
+    generate(settings("generate_data", load_params(ROOT / "params.yaml", "smoke_generic")), out)
     return out
 
 

@@ -37,6 +37,7 @@ def test_a_generation_budget_shorter_than_an_answer_is_refused(smoke_data):
         require_budget(smoke_data, tok, "evaluation.max_new_tokens", need - 1)
 
 
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_the_check_refuses_and_writes_nothing(tmp_path, smoke_data):
     tok = build_word_tokenizer(smoke_data)
     tok.save_pretrained(tmp_path / "tokenizer")

@@ -1,9 +1,11 @@
-"""The README's commands and numbers come from the project, not from typing."""
+"""The README's and the docs' commands, numbers and links come from the project, not from typing."""
 import re
 
-from src.evaluation.readme import BLOCKS, body_of, extract
+from src.analysis.readme import BLOCKS, DOCS, body_of, extract
 
 from .conftest import ROOT
+
+PAGES = ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md"))]
 
 
 def quick_start_commands():
@@ -20,26 +22,55 @@ def test_quick_start_has_two_commands_and_ci_runs_the_second():
     assert "snakemake" in commands[0] and "pytest" in commands[1]
 
 
-def test_readme_tables_are_the_committed_results():
-    readme = (ROOT / "README.md").read_text()
-    for name in BLOCKS:
-        assert extract(readme, name) == body_of(ROOT / "results/default", name), \
-            f"README block '{name}' differs from results/default: run `python -m src.evaluation.readme`"
+def test_the_readme_is_a_front_door():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 200
 
 
-def test_readme_parameter_reference_is_the_schema():
+def test_tables_in_the_docs_are_the_committed_results():
+    found = set()
+    for page in DOCS:
+        text = (ROOT / page).read_text()
+        for name in BLOCKS:
+            if extract(text, name) is not None:
+                found.add(name)
+                assert extract(text, name) == body_of(ROOT / "results/default", name, page), \
+                    f"{page}: block '{name}' differs from results/: run `python -m src.analysis.readme`"
+    assert found == set(BLOCKS)
+
+
+def test_parameter_reference_is_the_declarations():
     from src.param_docs import MARKER, reference
-    assert extract((ROOT / "README.md").read_text(), MARKER) == reference(ROOT / "params.yaml"), \
-        "README's parameter reference differs from src/params.schema.yaml: run `python -m src.param_docs`"
+    assert extract((ROOT / "docs/parameters.md").read_text(), MARKER) == reference(ROOT / "params.yaml"), \
+        "docs/parameters.md's reference differs from src/settings/: run `python -m src.param_docs`"
 
 
-def test_readme_prose_numbers_come_from_the_results():
-    """Every measured number (one with a decimal point) in the README's account of the default study is in
-    the results it describes: the default study's report and tables, or the sweep's."""
-    readme = (ROOT / "README.md").read_text()
-    prose = readme.split("**What the default study shows", 1)[1].split("\n## ", 1)[0]
+def test_prose_numbers_come_from_the_results():
+    """Every measured number (one with a decimal point) in the account of the default study and the sweep
+    is in the results it describes: the default study's report and tables, or the sweep's."""
+    page = (ROOT / "docs/results.md").read_text()
+    prose = re.sub(r"<!-- BEGIN (\w+) -->.*?<!-- END \1 -->", "", page, flags=re.S)
     results = ROOT / "results"
-    sources = "\n".join(p.read_text() for p in [*sorted((results / "default").glob("*.md")), *sorted(results.glob("*.md")),
-                                                  *sorted(results.glob("*/results.md"))])
+    sources = "\n".join(p.read_text() for p in [*sorted(results.glob("*/*.md")), *sorted(results.glob("*.md"))])
     missing = [n for n in re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", prose) if n not in sources]
-    assert not missing, f"numbers in the README's findings that no results file holds: {missing}"
+    assert not missing, f"numbers in docs/results.md's prose that no results file holds: {missing}"
+
+
+def test_links_stay_inside_the_repository_and_resolve():
+    for page in PAGES:
+        text = (ROOT / page).read_text()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"(https?:|mailto:|#)", target):
+                continue
+            path = ((ROOT / page).parent / target.split("#")[0]).resolve()
+            assert path.is_relative_to(ROOT), f"{page} links outside the repository: {target}"
+            assert path.exists(), f"{page} links to a missing file: {target}"
+
+
+def test_files_named_in_code_and_docs_exist():
+    """A path the code or the docs cite (src/..., tests/..., docs/..., rules/...) is there."""
+    cited = re.compile(r"(?<![\w/.])((?:src|tests|docs|rules|profiles|scripts)/[\w/.-]+\.(?:py|md|smk|yaml|sh))")
+    files = [*PAGES, "params.yaml", *(p.relative_to(ROOT).as_posix() for d in ("src", "rules", "tests", "scripts")
+                                      for p in (ROOT / d).rglob("*") if p.suffix in (".py", ".smk", ".sh"))]
+    missing = sorted({(f, c) for f in files for c in cited.findall((ROOT / f).read_text())
+                      if not (ROOT / c).exists() and "<" not in c and "*" not in c})
+    assert not missing, f"(file, cited path) where the path does not exist: {missing}"

@@ -3,12 +3,12 @@ import csv
 
 import yaml
 
-from src.config import share_recipes
-from src.evaluation.claims import verdicts
-from src.evaluation.figures import share_figure
-from src.evaluation.passk_stats import passk_advantages, passk_rows
-from src.evaluation.render import other_experiments
-from src.evaluation.sweep import sweep_rows, to_markdown
+from src.analysis.claims import verdicts
+from src.analysis.figures import share_figure
+from src.analysis.passk import passk_advantages, passk_rows
+from src.analysis.render import other_experiments
+from src.analysis.sweep import sweep_rows, to_markdown
+from src.recipes import share_recipes
 
 from .conftest import ROOT
 
@@ -93,8 +93,13 @@ def test_data_share_and_same_questions_sections(tmp_path):
              "SFT(Mem+Ctx@10%)": {lv: [5, 5] for lv in LEVELS},
              "SFT(Mem+Ctx@10%)->RL(Comp)": {lv: [6, 8] for lv in LEVELS},
              "SFT(Mem+Ctx@30%)": {lv: [10, 10] for lv in LEVELS}}  # its RL model is missing: shown as '-'
-    cfg = {"recipes": recipes, "training": {"grpo": {"questions": 128}}}
-    text = "\n".join(other_experiments(rows_for(table), cfg))
+    from src.config import load_params
+    from src.presets import merge
+    from src.settings.declare import parse
+    from src.settings.study import Params
+    smoke = load_params(ROOT / "params.yaml", "smoke", every_preset=False)
+    params = parse(Params, merge(smoke, {"recipes": recipes, "training": {"grpo": {"questions": 128}}}))
+    text = "\n".join(other_experiments(rows_for(table), params))
     share_figure(rows_for(table), share_recipes(recipes), tmp_path / "figures" / "data_share.png")
     assert "| SFT(Mem+Ctx)->LoRA(Comp) | 40.0 ± 0.0 | 40.0 ± 0.0 | 40.0 ± 0.0 |" in text
     assert "128 Comp questions" in text
@@ -102,7 +107,7 @@ def test_data_share_and_same_questions_sections(tmp_path):
     assert "| +2.0 ± 12.7 |" in text  # paired gain 1 and 3: mean 2, t(1 df) x sd / sqrt 2 = 12.7
     assert "| 30% | 10.0 ± 0.0 -> - |" in text and "| 100% | 21.0 ± 12.7 -> 52.0 ± 25.4 |" in text
     assert (tmp_path / "figures" / "data_share.png").stat().st_size > 0
-    assert other_experiments(rows_for(table), {**cfg, "recipes": ["SFT(Mem+Ctx)->RL(Comp)"]}) == []
+    assert other_experiments(rows_for(table), parse(Params, {**smoke, "recipes": ["SFT(Mem+Ctx)->RL(Comp)"]})) == []
 
 
 def test_sweep_lists_run_and_unrun_presets(tmp_path):
@@ -129,8 +134,9 @@ def test_sweep_cost_from_headline_or_older_report(tmp_path):
     """A run's cost comes from its headline.json; a run older than that file, from its REPORT.md's Speed
     section; a run with neither (copied back without benchmarks) shows '-'."""
     import json
-    from src.evaluation.report import headline
-    from src.evaluation.timing import cost
+
+    from src.analysis.cost import cost
+    from src.analysis.report import headline
     new, old, bare = (tmp_path / n for n in ("new", "old", "bare"))
     for d in (new, old, bare):
         d.mkdir()
@@ -151,17 +157,20 @@ def test_wall_time_counts_the_time_some_job_ran(tmp_path):
     """Jobs: 100 s ending at t=1000, 50 s ending at t=980 (inside it), 50 s ending at t=1200 after an idle
     gap: the study ran 100 + 50 = 150 s (a resumed study does not count the gap)."""
     import os
-    from src.evaluation.timing import summarise, wall_span
+
+    from src.analysis.cost import summarise, wall_span
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    bench = tmp_path / "benchmarks"
     for name, seconds, end in (("a", 100, 1000), ("c", 50, 980), ("seed0/b", 50, 1200)):
-        f = tmp_path / f"{name}.tsv"
+        f = bench / f"{name}.tsv"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(header + f"{seconds}\t0:00:00\t12.5\t0\t0\t0\t0\t0\t0\t0\n")
         os.utime(f, (end, end))
-    (tmp_path / "touched.tsv").write_text("")  # `snakemake --touch` after `dvc pull`: an empty file, skipped
-    assert wall_span(tmp_path) == 150
-    assert summarise(tmp_path) == [("a", 100.0, 12.5), ("c", 50.0, 12.5), ("seed0/b", 50.0, 12.5)]
-    assert wall_span(tmp_path / "none") is None
+    (bench / "touched.tsv").write_text("")  # `snakemake --touch` after `dvc pull`: an empty file, skipped
+    files = sorted(bench.rglob("*.tsv")) + [bench / "missing.tsv"]  # `dvc repro` writes none: skipped
+    assert wall_span(files) == 150
+    assert summarise(files) == [("a", 100.0, 12.5), ("c", 50.0, 12.5), ("seed0/b", 50.0, 12.5)]
+    assert wall_span([bench / "missing.tsv"]) is None
 
 
 def samples_for(recipe: str, side: str, cs: list[int], n: int = 8, level: str = "iid") -> list[dict]:
@@ -197,7 +206,7 @@ def test_passk_curves_average_the_unbiased_estimator_over_questions():
 
 def test_metrics_csv_of_an_older_study_reads_the_same(tmp_path):
     """Studies tabled before metrics.csv's model column was named `model` call it `recipe` (the sweep's)."""
-    from src.evaluation.tables import read_csv
+    from src.analysis.tables import read_csv
     rows = rows_for(PAPER_LIKE)
     for name in ("model", "recipe"):
         with open(tmp_path / f"{name}.csv", "w") as f:

@@ -1,46 +1,33 @@
-"""Each stage's settings (src/stages.py): the keys a rule tracks are the keys its script reads, parsed
-into dataclasses that mirror the schema."""
-import typing
-from dataclasses import fields, is_dataclass
-
+"""Each parameter is declared once (src/settings/) and each stage's settings (src/stages.py) are the keys
+its rule tracks and its script reads; a job's code depends on the declarations of what it reads only."""
+import pytest
 import yaml
 
 from src import stages
-from src.config import SCHEMA, load_params
+from src.code_deps import code
+from src.config import load_params, params_schema
 from src.export_dvc import snakemake_jobs
+from src.param_docs import keys as documented_keys
+from src.settings.declare import leaves
+from src.settings.study import Params
 
 from .conftest import ROOT
 
 
-def _schema_at(schema: dict, dotted: str) -> dict:
-    node = schema
-    for part in dotted.split("."):
-        node = node["properties"][part]
-        if "$ref" in node:
-            node = {**schema["$defs"][node["$ref"].rsplit("/", 1)[1]], **node}
-    return node
+def test_every_key_of_params_yaml_is_declared_with_a_description():
+    declared = {k: f for k, _, f in leaves(Params)}
+    assert [k for k, f in declared.items() if not f.metadata["description"].strip()] == []
 
-
-def _mirror(kind, node: dict, where: str) -> None:
-    """A settings dataclass has exactly the schema's keys at its place, recursively."""
-    hints = typing.get_type_hints(kind)
-    assert {f.name for f in fields(kind)} == set(node["properties"]), where
-    for f in fields(kind):
-        if is_dataclass(hints[f.name]):
-            _mirror(hints[f.name], _schema_at({"properties": node["properties"], "$defs": SCHEMA_DEFS}, f.name),
-                    f"{where}.{f.name}")
-
-
-SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())
-SCHEMA_DEFS = SCHEMA_DOC["$defs"]
-
-
-def test_settings_mirror_the_schema():
-    for rule, stage in stages.STAGES.items():
-        hints = typing.get_type_hints(stage)
-        for f in fields(stage):
-            if is_dataclass(hints[f.name]):
-                _mirror(hints[f.name], _schema_at(SCHEMA_DOC, f.metadata["key"]), f"{rule}: {f.metadata['key']}")
+    def keys_of(d, prefix=""):
+        for k, v in d.items():
+            yield prefix + k
+            if isinstance(v, dict):
+                yield from keys_of(v, f"{prefix}{k}.")
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw.pop("presets")
+    assert set(keys_of(raw)) == set(declared)  # no default without a declaration, nor the reverse
+    # the schema and the parameter reference are made from the same declarations
+    assert [k for k, _ in documented_keys(params_schema())] == list(declared)
 
 
 def test_every_preset_parses_into_every_stage():
@@ -48,20 +35,40 @@ def test_every_preset_parses_into_every_stage():
     for preset in ["default", *raw["presets"]]:
         cfg = load_params(ROOT / "params.yaml", preset, every_preset=False)
         for rule in stages.STAGES:
-            s = stages.settings(rule, cfg)
+            assert stages.settings(rule, cfg) is not None
             assert stages.tracked(cfg, rule).keys() == set(stages.keys(rule))
-        assert s is not None
 
 
+def test_an_operational_setting_reruns_nothing_but_a_result_setting_does():
+    assert "resources.checkpoint_minutes" not in stages.keys("train_grpo")  # declared operational
+    assert "training.grpo" in stages.keys("train_grpo")
+    assert stages.settings("train_grpo", load_params(ROOT / "params.yaml", "smoke")).checkpoint_minutes == 10
+
+
+@pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_each_rule_tracks_what_its_script_reads():
     """Snakemake's `params: settings=` of every job is exactly what the script gets (src/stages.py), so a
     change of any other key leaves the job alone and a change of these reruns it."""
     cfg = load_params(ROOT / "params.yaml", "smoke")
     jobs = snakemake_jobs("smoke", ROOT)
-    assert {j["rule"] for j in jobs} >= set(stages.STAGES) - {"train_generic"} | {"report"}
+    assert {j["rule"] for j in jobs} >= set(stages.STAGES) - {"train_generic", "train_sft_rl_questions"}
     for job in jobs:
         assert job["settings"] == stages.tracked(cfg, job["rule"]), job["rule"]
     # what a script sees: the dataclass holds the tracked values and nothing else
     s = stages.settings("train_grpo", cfg)
     assert s.grpo.steps == cfg["training"]["grpo"]["steps"] and s.atomic_holdout == cfg["training"]["sft"]["atomic_holdout"]
     assert not hasattr(s, "sft") and not hasattr(s, "evaluation")
+    # a second SFT stage also reads how many questions RL takes, and only it
+    assert stages.settings("train_sft_rl_questions", cfg).grpo_questions == cfg["training"]["grpo"]["questions"]
+    assert "training.grpo.questions" not in stages.keys("train_sft")
+
+
+def test_a_job_runs_the_declarations_it_reads_and_never_the_validator():
+    """Validation runs once at planning; a job's code inputs are what its script executes."""
+    grpo = code("src.training.launch", "src.training.grpo", stage="train_grpo")
+    assert {"src/settings/grpo.py", "src/settings/model.py", "src/stages.py"} <= set(grpo)
+    assert not {"src/settings/sft.py", "src/settings/world.py", "src/config.py", "src/config_checks.py",
+                "src/data/questions.py"} & set(grpo)
+    data = code("src.data.generate", stage="generate_data")
+    assert "src/settings/questions.py" in data and "src/settings/grpo.py" not in data
+    assert "src/settings/evaluation.py" not in code("src.evaluation.evaluate", stage="evaluate")

@@ -36,13 +36,19 @@ def smoke_base(smoke_data, tmp_path_factory):
 
 
 def test_a_lora_stage_saves_an_adapter_that_loads_over_its_base(smoke_base, tmp_path):
-    """SFT(Mem+Ctx)->LoRA(Comp) as the paper preset runs it: an adapter on the RL question set (48 of
-    the 60: two steps, the first of which is the warm-up at learning rate 0), saved in PEFT's format, which
-    load_model (evaluation, a later stage) puts back over the model it started from."""
+    """SFT(Mem+Ctx)->LoRA(Comp) as the paper preset runs it: an adapter on the RL question set (RL takes 48
+    of the 60 here: two steps, the first of which is the warm-up at learning rate 0), saved in PEFT's
+    format, which load_model (evaluation, a later stage) puts back over the model it started from."""
+    import yaml
+
     from src.training.common import load_model
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["presets"]["smoke"]["training"]["grpo"]["questions"] = 48  # how many RL takes: the stage reads it
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     common, base = smoke_base
+    common = [*common, "--params", tmp_path / "params.yaml"]  # the later --params wins
     log = stage("src.training.sft", *common, "--model", base, "--tasks", "comp", "--lora",
-                "--rl-questions", 48, "--out", tmp_path / "lora")
+                "--rl-questions", "--out", tmp_path / "lora")
     assert "SFT on comp: 48 questions" in log
     saved = sorted(p.name for p in (tmp_path / "lora").iterdir())
     assert {"adapter_config.json", "adapter_model.safetensors"} <= set(saved) and "model.safetensors" not in saved
@@ -54,7 +60,7 @@ def test_a_lora_stage_saves_an_adapter_that_loads_over_its_base(smoke_base, tmp_
     assert changed and all("proj" in k for k in changed)  # LoRA touches the linear layers only
     # a stage trained from the LoRA model records that folder as its base
     rl = stage("src.training.sft", *common, "--model", tmp_path / "lora", "--tasks", "comp", "--lora",
-               "--rl-questions", 48, "--out", tmp_path / "lora2")
+               "--rl-questions", "--out", tmp_path / "lora2")
     assert "SFT on comp" in rl
     import json
     assert json.loads((tmp_path / "lora2/adapter_config.json").read_text())["base_model_name_or_path"] == \

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from src.config import chain_label, load_params, model_chains
+from src.config import load_params
 from src.io import atomic_dir
+from src.recipes import chain_label, model_chains
 
 from . import slurm_cluster
 from .conftest import ROOT, copy_workflow, run
@@ -99,7 +100,7 @@ def test_results_table_and_metrics(snakemake_run):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["model", "seed", "task", "level", "accuracy", "n"]
     # every model of every seed plus the injected base (once), each task at each level, plus fact recall
-    assert len(rows) == (len(model_chains(cfg)) * len(cfg["seeds"]) + 1) * (3 * 3 + 1)
+    assert len(rows) == (len(model_chains(cfg["recipes"])) * len(cfg["seeds"]) + 1) * (3 * 3 + 1)
     assert {r["model"] for r in rows} == set(cfg["recipes"]) | {"Base (knowledge injection)"}
     assert {r["seed"] for r in rows} == {""} | {str(s) for s in cfg["seeds"]}
     assert all(0 <= float(r["accuracy"]) <= 1 and int(r["n"]) > 0 for r in rows)
@@ -161,7 +162,7 @@ def test_models_and_predictions_are_saved(snakemake_run):
     cfg = load_params(work / "params.yaml", "smoke")
     stats = json.loads((work / "results/smoke/data/stats.json").read_text())
     n_test = sum(v for k, v in stats.items() if not k.endswith("/train"))
-    for slug in model_chains(cfg):
+    for slug in model_chains(cfg["recipes"]):
         model = work / f"results/smoke/models/seed0/{slug}"
         assert chain_label(slug) in cfg["recipes"]
         assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in model.iterdir()}
@@ -188,33 +189,51 @@ def test_a_finished_study_has_nothing_to_do(snakemake_run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
-def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
-    """dvc repro, from the same params, gives byte-identical data and identical CPU metrics."""
-    work = copy_workflow(tmp_path / "dvc")
+@pytest.fixture(scope="module")
+def dvc_run(snakemake_run, tmp_path_factory):
+    """The smoke study reproduced by `dvc repro` in a copy of the workflow, beside Snakemake's run."""
+    work = copy_workflow(tmp_path_factory.mktemp("dvc") / "dvc")
     run([sys.executable, "-m", "src.export_dvc", "--preset", "smoke"], work)
     run(["dvc", "init", "--no-scm", "-q"], work)
     cache_type = re.search(r"^\s*type = (.+)$", (ROOT / ".dvc/config").read_text(), re.M).group(1)
     run(["dvc", "config", "cache.type", cache_type], work)  # the repository's cache settings
     run(["dvc", "repro", "-q"], work, timeout=1200)
-    ours, theirs = work / "results/smoke", snakemake_run["work"] / "results/smoke"
+    return {"work": work, "ours": work / "results/smoke", "theirs": snakemake_run["work"] / "results/smoke"}
+
+
+def test_dvc_repro_runs_the_same_study(dvc_run):
+    """dvc repro, from the same params, gives byte-identical data and identical CPU metrics."""
+    ours, theirs = dvc_run["ours"], dvc_run["theirs"]
     for name in ("facts.jsonl", "qa_comp.jsonl", "biographies.jsonl"):
         assert (ours / "data" / name).read_bytes() == (theirs / "data" / name).read_bytes()
     assert (ours / "metrics.csv").read_text() == (theirs / "metrics.csv").read_text()
     assert (ours / "passk.csv").read_text() == (theirs / "passk.csv").read_text()
+
+
+def test_dvc_metrics_and_plots_show_the_claims_and_the_curves(dvc_run, tmp_path):
+    work = dvc_run["work"]
     shown = run(["dvc", "metrics", "show", "--json"], work).stdout
     assert '"verdict"' in shown and "job_minutes" in shown  # headline.json: the claims and the cost
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], work)
     html = (tmp_path / "plots" / "index.html").read_text()
     for title in ("pass@k (%), Comp zero_shot", "training loss (injection, SFT)", "GRPO reward"):
         assert title in html, title  # pass@k a curve per model; the trainers' dvclive curves
-    # storage: after relinking, a checkpoint is a link to its one copy in the cache (DVC copies a
-    # directory output into the cache when a stage writes it); no intermediate checkpoints
+
+
+def test_the_dvc_cache_holds_one_copy_of_each_checkpoint(dvc_run):
+    """After relinking, a checkpoint is a link to its one copy in the cache (DVC copies a directory output
+    into the cache when a stage writes it); no intermediate checkpoints are left."""
+    work, ours = dvc_run["work"], dvc_run["ours"]
     run(["dvc", "checkout", "--relink", "-q"], work)
     weights = sorted((ours / "models").rglob("model.safetensors"))
     # >= 2: the cache's copy and this file (more when stages wrote identical weights: still one copy)
     assert weights and all(w.stat().st_nlink >= 2 for w in weights)
     assert not list(ours.rglob("checkpoint-*")) and not list(ours.rglob("*.trainer"))
-    # a local remote: push, lose the results and the cache, pull; the same metrics, nothing to rerun
+
+
+def test_a_dvc_remote_restores_the_study_in_a_fresh_clone(dvc_run, tmp_path):
+    """Push to a local remote, lose the results and the cache, pull: the same metrics, nothing to rerun."""
+    work, ours = dvc_run["work"], dvc_run["ours"]
     expected = (ours / "metrics.csv").read_text()
     run(["dvc", "remote", "add", "-d", "local", str(tmp_path / "remote")], work)
     run(["dvc", "push", "-q"], work)
@@ -233,13 +252,21 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
     run(["snakemake", "--touch", "--cores", "1", *SMOKE], work)  # pulled files get fresh, unordered mtimes
     plan = run(["snakemake", "-n", *SMOKE], work)
     assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-2000:]
-    # one source file edited: exactly the stages whose code imports it are out of date, in both tools
-    # (Snakemake in its own run's folder: DVC does not keep the jobs' benchmark files, which the report
-    # reads, so in a DVC-made folder Snakemake would rerun every job to remake them)
-    smk = snakemake_run["work"]
+
+
+def test_an_edited_source_file_stales_exactly_the_stages_that_run_it(dvc_run, snakemake_run):
+    """In both tools. Snakemake is asked in its own run's folder: DVC does not keep the jobs' benchmark
+    files, which the report reads, so in a DVC-made folder Snakemake would rerun every job to remake them."""
+    work, smk = dvc_run["work"], snakemake_run["work"]
     stages = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
     sources = sorted({d for st in stages.values() for d in st["deps"] if d.startswith("src/")})
-    assert {"src/training/packing.py", "src/evaluation/decode.py", "src/config.py"} <= set(sources)
+    assert {"src/training/packing.py", "src/evaluation/decode.py", "src/settings/grpo.py"} <= set(sources)
+    # validation runs at planning, so no stage depends on it: editing an error message reruns nothing
+    assert not {"src/config.py", "src/config_checks.py"} & set(sources)
+    # a parameter's declaration (its description) is code of the stages that read it, and of no other
+    # (the report, which prints every parameter, reads them all)
+    readers = {n.split("-")[0] for n, st in stages.items() if "src/settings/grpo.py" in st["deps"]}
+    assert readers == {"train_grpo", "report"}
     for source in sources:
         expected = {name for name, st in stages.items() if source in st["deps"]}
         edits = [(folder / source, (folder / source).stat(), (folder / source).read_bytes()) for folder in (work, smk)]
@@ -252,15 +279,22 @@ def test_dvc_repro_runs_the_same_study(snakemake_run, tmp_path):
             for path, before, original in edits:
                 path.write_bytes(original)
                 os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-        assert stale == expected, source  # DVC: the stages whose code imports the file
+        assert stale == expected, source  # DVC: the stages whose code runs the file
         # Snakemake: those stages and what follows from their outputs
         assert planned == {o for name in downstream(stages, expected) for o in outs(stages[name])}, source
-    # one param changed: only the stages whose script reads it are out of date (the pass@k sampling, and
-    # the report, which prints it)
-    raw = yaml.safe_load((work / "params.yaml").read_text())
+
+
+def test_a_changed_param_stales_only_the_stages_that_read_it(dvc_run):
+    """The pass@k sampling reads evaluation.passk, and the report prints it: nothing else goes stale."""
+    work = dvc_run["work"]
+    original = (work / "params.yaml").read_text()
+    raw = yaml.safe_load(original)
     raw["evaluation"]["passk"]["temperature"] = 0.7
     (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
-    stale = json.loads(run(["dvc", "status", "--json"], work).stdout)
+    try:
+        stale = json.loads(run(["dvc", "status", "--json"], work).stdout)
+    finally:
+        (work / "params.yaml").write_text(original)
     assert {name for name in stale if not name.startswith("sample_passk")} == {"report"}, sorted(stale)
     assert any(name.startswith("sample_passk") for name in stale), sorted(stale)
 

@@ -53,7 +53,8 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
         if walked != chain or chain[-1] != r["answer"]:
             errors.append(f"{rid}: the entities/answer do not follow from facts.jsonl along {path}")
             continue
-        if not 2 <= len(path) <= 5 or any(not BY_NAME[x].person for x in path[:-1]) or len(set(path[:-1])) != len(path) - 1:
+        if (not 2 <= len(path) <= 5 or any(not BY_NAME[x].person for x in path[:-1])
+                or len(set(path[:-1])) != len(path) - 1):
             errors.append(f"{rid}: path {path} breaks the path rules (2-5 hops, distinct person hops)")
         groups = {BY_NAME[x].group for x in path}
         if not groups <= TASK_GROUPS[r["task"]] or (r["task"] == "comp" and len(groups) < 2):
@@ -119,4 +120,5 @@ def _injection_errors(facts: list[dict], injected: set, biographies: list[dict])
         texts[b["person"]].append(b["text"])
     return [f"biographies: {f['subject']}'s contextual fact {f['relation']} is in the injection corpus"
             for f in facts if f["group"] == CONTEXTUAL and f["subject"] in injected
-            and any(st in t for st in _statements(f["relation"], f["subject"], f["object"]) for t in texts[f["subject"]])]
+            and any(st in t for st in _statements(f["relation"], f["subject"], f["object"])
+                    for t in texts[f["subject"]])]

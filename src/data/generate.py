@@ -14,45 +14,37 @@ from __future__ import annotations
 import argparse
 import collections
 import logging
-from dataclasses import asdict
 
 from .. import stages
 from ..io import atomic_dir, write_json, write_jsonl
 from .checks import check_dataset
 from .generic import build_generic, check_generic
-from .questions import TASK_GROUPS, QuestionSettings, build_questions
+from .questions import TASK_GROUPS, build_questions
 from .relations import BY_NAME
 from .world import build_world, injection_corpus
 
 log = logging.getLogger(__name__)
 
 
-def generate(cfg: dict, out) -> dict:
+def generate(s: stages.GenerateData, out) -> dict:
     """The world, its questions (and the generic world, where enabled) from params' `world`, `questions`
     and `generic` sections, written to `out`; returns the question counts."""
-    w, q = cfg["world"], cfg["questions"]
-    world = build_world(w["seed"], w["parametric_people"], w["contextual_people"], w["value_pool_size"],
-                        w["relations"], w["templates"])
-    settings = QuestionSettings(
-        seed=q["seed"], hop_weights=q["hop_weights"], level_shares=q["level_shares"], paths=q["paths"],
-        heldout_composition_share=q["heldout_composition_share"], train_questions=q["train_questions"],
-        test_questions=q["test_questions"], test_level_ratio=q["test_level_ratio"],
-        paragraph_facts=q["paragraph_facts"], level_split=q["level_split"],
-        ctx_familiar_share=q["ctx_familiar_share"])
-    plan, records = build_questions(world, settings)
+    w = s.world
+    world = build_world(w.seed, w.parametric_people, w.contextual_people, w.value_pool_size, w.relations, w.templates)
+    plan, records = build_questions(world, s.questions)
     stats = collections.Counter(f"{r['task']}/{r['split']}" for r in records)
     injected = set(world.parametric_people)
     stats["ctx/familiar"] = sum(r["task"] == "ctx" and r["entities"][0] in injected for r in records)
     facts = [{"subject": s, "relation": r, "object": o, "group": BY_NAME[r].group}
              for (s, r), o in sorted(world.facts.items())]
-    biographies = injection_corpus(world, w["bio_renderings"], w["seed"] + 1)
+    biographies = injection_corpus(world, w.bio_renderings, w.seed + 1)
     errors = check_dataset(facts, records, plan, biographies)
     generic = None
-    if cfg["generic"]["enabled"]:
-        g_world, g_bios, g_records = build_generic(cfg, world)
+    if s.generic.enabled:
+        g_world, g_bios, g_records = build_generic(s, world)
         g_facts = [{"subject": s, "relation": r, "object": o, "group": BY_NAME[r].group}
                    for (s, r), o in sorted(g_world.facts.items())]
-        tasks = [t for t in ("mem", "ctx", "comp") if cfg["generic"]["train_questions"][t]]
+        tasks = [t for t in ("mem", "ctx", "comp") if s.generic.train_questions[t]]
         asked = [r.name for r in world.relations if any(r.group in TASK_GROUPS[t] for t in tasks)]
         errors += check_generic(facts, g_facts, g_records, asked)
         generic = (g_facts, g_bios, g_records)
@@ -84,7 +76,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     s = stages.load("generate_data", args.params, args.preset)  # the world's, questions' and generic sections
-    stats = generate(asdict(s), args.out)
+    stats = generate(s, args.out)
     log.info("wrote %s: %s", args.out, stats)
 
 

@@ -12,26 +12,25 @@ level held out. The study's rules still hold for the study's world: no person is
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
-from .questions import TASK_GROUPS, QuestionSettings, make_record, sample_paths
+from .questions import TASK_GROUPS, make_record, sample_paths
 from .relations import BY_NAME
 from .world import World, build_world, injection_corpus
 
+if TYPE_CHECKING:  # for the annotation only; the job imports src/stages.py through generate.py
+    from ..stages import GenerateData
 
-def build_generic(cfg: dict, study: World) -> tuple[World, list[dict], list[dict]]:
+
+def build_generic(s: GenerateData, study: World) -> tuple[World, list[dict], list[dict]]:
     """(the generic world, its biographies, its questions), all tasks' questions in the 'train' split."""
-    g, w, q = cfg["generic"], cfg["world"], cfg["questions"]
-    world = build_world(g["seed"], g["parametric_people"], g["contextual_people"], w["value_pool_size"],
-                        w["relations"], w["templates"],
+    g, w, q = s.generic, s.world, s.questions
+    world = build_world(g.seed, g.parametric_people, g.contextual_people, w.value_pool_size, w.relations, w.templates,
                         avoid=frozenset(study.parametric_people + study.contextual_people))
-    settings = QuestionSettings(seed=g["seed"], hop_weights=q["hop_weights"], level_shares=q["level_shares"],
-                                paths=g["paths"], heldout_composition_share=q["heldout_composition_share"],
-                                train_questions=g["train_questions"], test_questions={}, test_level_ratio={},
-                                paragraph_facts=q["paragraph_facts"])
-    rng = random.Random(g["seed"])
+    rng = random.Random(g.seed)
     records = []
     for task in ("mem", "ctx", "comp"):
-        if not g["train_questions"][task]:
+        if not g.train_questions[task]:
             continue
         pool = world.contextual_people if task == "ctx" else world.parametric_people
         chains: dict[tuple[str, ...], list[list[str]]] = {}
@@ -41,18 +40,18 @@ def build_generic(cfg: dict, study: World) -> tuple[World, list[dict], list[dict
                 chains[path] = [c for c in (world.walk(p, list(path)) for p in pool) if c is not None]
             return chains[path]
         usable = lambda path: len(chains_of(path)) >= len(pool) / 2  # noqa: E731
-        paths = sample_paths(rng, task, g["paths"][task], q["hop_weights"], usable, world.relations)
+        paths = sample_paths(rng, task, g.paths[task], q.hop_weights, usable, world.relations)
         paths += covering_paths(rng, task, paths, usable, world)
         # one question per path first (every relation word gets asked about), then the rest at random
         firsts = [(p, rng.choice(chains_of(p))) for p in paths]
         rest = [(p, c) for p in paths for c in chains_of(p) if (p, c) not in firsts]
-        n = g["train_questions"][task]
+        n = g.train_questions[task]
         if len(firsts) > n or len(firsts) + len(rest) < n:
             raise ValueError(f"generic.train_questions.{task} must lie between {len(firsts)} (a question per path) "
                              f"and {len(firsts) + len(rest)} (every question of its world), not {n}")
         for i, (p, c) in enumerate(firsts + rng.sample(rest, n - len(firsts))):
-            records.append(make_record(world, task, "train", i, p, c, rng, settings))
-    return world, injection_corpus(world, g["bio_renderings"], g["seed"] + 1), records
+            records.append(make_record(world, task, "train", i, p, c, rng, q.paragraph_facts))
+    return world, injection_corpus(world, g.bio_renderings, g.seed + 1), records
 
 
 def covering_paths(rng: random.Random, task: str, paths: list, usable, world: World) -> list[tuple[str, ...]]:

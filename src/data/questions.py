@@ -19,28 +19,13 @@ Rules (paper.md, "Three levels of generalization" and "The authors' generator, r
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
+from ..settings.questions import Questions
 from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
 from .world import World, render_paragraph, sentence
 
 LEVELS = ("iid", "composition", "zero_shot")
 TASK_GROUPS = {"mem": {PARAMETRIC}, "ctx": {CONTEXTUAL}, "comp": {PARAMETRIC, CONTEXTUAL}}
-
-
-@dataclass(frozen=True)
-class QuestionSettings:
-    seed: int
-    hop_weights: list[float]  # for 2, 3, 4, 5 ... hops
-    level_shares: dict[str, float]
-    paths: dict[str, int]  # distinct relation paths per task
-    heldout_composition_share: float
-    train_questions: dict[str, int]
-    test_questions: dict[str, int]
-    test_level_ratio: dict[str, int]
-    paragraph_facts: int  # facts per context paragraph, 0 for all
-    level_split: str = "per_task"  # "per_task" (the authors' design) or "shared"
-    ctx_familiar_share: float = 0.0  # share of Ctx questions about injected people
 
 
 def level_counts(shares: dict[str, float], n: int) -> tuple[int, int, int]:
@@ -151,7 +136,7 @@ def _context(world: World, path, chain, rng: random.Random, paragraph_facts: int
     return "\n\n".join(paragraphs)
 
 
-def make_record(world, task, split, idx, path, chain, rng, settings) -> dict:
+def make_record(world, task, split, idx, path, chain, rng, paragraph_facts: int) -> dict:
     cot = [sentence(r, a, b) for r, a, b in zip(path, chain, chain[1:])]
     return {
         "id": f"{task}-{split}-{idx:06d}",
@@ -160,7 +145,7 @@ def make_record(world, task, split, idx, path, chain, rng, settings) -> dict:
         "relation_path": list(path),
         "entities": chain,
         "question": question_text(path, chain[0], rng.randrange(3)),
-        "context": "" if task == "mem" else _context(world, path, chain, rng, settings.paragraph_facts),
+        "context": "" if task == "mem" else _context(world, path, chain, rng, paragraph_facts),
         "answer_cot": " ".join(cot) + f" So, the answer is: {chain[-1]}",
         "answer": chain[-1],
     }
@@ -230,7 +215,7 @@ def _recallable_links(world: World) -> set[frozenset]:
     return {frozenset((p, o)) for p in world.parametric_people for _, _, o in world.facts_of(p, PARAMETRIC)}
 
 
-def build_questions(world: World, s: QuestionSettings) -> tuple[dict, list[dict]]:
+def build_questions(world: World, s: Questions) -> tuple[dict, list[dict]]:
     """Returns (the path/level plan, all QA records). Mem comes first: per task, Comp's recalled
     relations are those of Mem's I.I.D. paths."""
     rng = random.Random(s.seed)
@@ -279,9 +264,9 @@ def build_questions(world: World, s: QuestionSettings) -> tuple[dict, list[dict]
                                   f"{task} train", round_robin=False, **draw)
         _cover_iid_paths(train_pairs, test_paths["iid"], chains_of, used, task)
         for i, (p, c) in enumerate(train_pairs):
-            records.append(make_record(world, task, "train", i, p, c, rng, s))
+            records.append(make_record(world, task, "train", i, p, c, rng, s.paragraph_facts))
         for i, (lv, p, c) in enumerate(test_pairs):
-            records.append(make_record(world, task, lv, i, p, c, rng, s))
+            records.append(make_record(world, task, lv, i, p, c, rng, s.paragraph_facts))
         plan["tasks"][task] = {
             "relation_levels": levels,
             "relations": {lv: sorted(r for r, v in levels.items() if v == lv) for lv in LEVELS},

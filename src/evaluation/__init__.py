@@ -1,1 +1,1 @@
-"""Stage 5: evaluation of every model, and the results tables."""
+"""Running the models: greedy evaluation, pass@k sampling, speed benchmarks (the analysis is src/analysis/)."""

@@ -5,7 +5,7 @@ answers of about 30 tokens runs as long as its longest (up to `max_new_tokens`),
 for all 64 rows. Here a row that emits EOS leaves the batch (its cache rows with it), so a step costs
 what the unfinished rows need. Measured on the default study (one CPU thread, 64 Comp questions,
 SFT(Mem+Ctx)): `generate` 1.5 s batched, this loop less; see the speed benchmark
-(`src/evaluation/speed.py`) and REPORT.md. transformers' continuous batching (`generate_batch`), the
+(`src/evaluation/benchmark.py`) and REPORT.md. transformers' continuous batching (`generate_batch`), the
 library's answer to this, took 15.5 s on the same 64 questions on the CPU.
 
 The model's own forward and cache (`DynamicCache`) do the work; only the loop is ours. Greedy picks the

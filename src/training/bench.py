@@ -22,7 +22,7 @@ from transformers import TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 from ..config import load_params, results_dir
-from ..evaluation.speed import matmul_peak
+from ..evaluation.benchmark import matmul_peak
 from ..io import atomic_write_text, read_jsonl
 from ..stages import settings
 from ..text import completion_of, prompt_of
@@ -66,7 +66,8 @@ def trainer_variant(name: str, cfg: dict, tokenizer, data: Dataset, stage: str, 
     cls = {"TRL as before": SFTTrainer, "no gradient checkpointing": SFTTrainer,
            "+ the model's own loss": PlainLoss, "+ packed batches (the pipeline)": PackedSFTTrainer}[name]
     timer = StepTimer()
-    trainer = cls(model=new_model(settings("inject_knowledge", cfg).model, tokenizer), args=config, train_dataset=data, processing_class=tokenizer,
+    trainer = cls(model=new_model(settings("inject_knowledge", cfg).model, tokenizer), args=config, train_dataset=data,
+                  processing_class=tokenizer,
                   callbacks=[timer])
     trainer.train()
     return timer.seconds, trainer
@@ -79,7 +80,8 @@ def plain_loop(trainer, steps: int) -> list[float]:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     size = trainer.args.per_device_train_batch_size
     data = trainer.train_dataset
-    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0)).tolist()  # random batches, as the trainer's
+    # random batches, as the trainer's
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0)).tolist()
     seconds = []
     for step in range(steps):
         start = time.perf_counter()

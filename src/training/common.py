@@ -10,6 +10,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -17,7 +18,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, Llama
 
 from ..devices import claim_gpus
 from ..io import atomic_dir
-from ..stages import ModelSettings
+
+if TYPE_CHECKING:  # annotations only: stages.load imports the declarations a stage reads
+    from ..settings.model import Model as ModelSettings
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +250,7 @@ def train_and_save(trainer, tokenizer, out: Path, resume: str | None = None, che
 
 
 def throughput(trainer, metrics: dict) -> dict:
-    """Tokens/s and model FLOP/s of the run, for the speed table (src/evaluation/timing.py).
+    """Tokens/s and model FLOP/s of the run, for the speed table (src/analysis/cost.py).
 
     Tokens are the ones TRL counted in the batches (prompt and completion, padding excluded); model
     FLOPs are 6 x parameters x tokens (forward + backward), the usual estimate, counted on those tokens.
@@ -262,7 +265,8 @@ def throughput(trainer, metrics: dict) -> dict:
              "model_flops_per_s": 6 * params * tokens / runtime, "steps": trainer.state.global_step,
              "device": str(trainer.args.device), "threads": torch.get_num_threads()}
     if hasattr(trainer, "generation_s"):  # GRPO: completions sampled, and the share of time spent sampling
-        stats["samples"] = trainer.state.global_step * trainer.args.per_device_train_batch_size * trainer.args.world_size
+        args = trainer.args
+        stats["samples"] = trainer.state.global_step * args.per_device_train_batch_size * args.world_size
         stats["samples_per_s"] = stats["samples"] / runtime
         stats["generation_s"] = trainer.generation_s
     zero_std = [float(h["frac_reward_zero_std"]) for h in history if "frac_reward_zero_std" in h]

@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import logging
 import shutil
+from typing import TYPE_CHECKING
 
 import torch
-
 from datasets import Dataset
 from trl import SFTConfig
 
 from .. import stages
 from ..io import read_jsonl
 from ..text import completion_of, prompt_of
-from .common import (common_trainer_kwargs, load_tokenizer, new_model, per_device_batch, save_model, setup,
-                     stage_args, throughput)
-from ..stages import Inject
+from .common import (
+    common_trainer_kwargs,
+    load_tokenizer,
+    new_model,
+    per_device_batch,
+    save_model,
+    setup,
+    stage_args,
+    throughput,
+)
 from .packing import PackedSFTTrainer
+
+if TYPE_CHECKING:  # annotations only: stages.load imports the declarations this stage reads
+    from ..settings.inject import Inject
+    from ..settings.sft import SFT
 
 log = logging.getLogger(__name__)
 
 
-def phase(model, tokenizer, data: Dataset, t: Inject, epochs: float, seed: int, out, **extra):
+def phase(model, tokenizer, data: Dataset, t: Inject | SFT, epochs: float, seed: int, out, **extra):
     """One trainer over `data` with a stage's learning rate, batch and length; returns (the trained model,
     its throughput stats)."""
     if not epochs or not len(data):
@@ -46,16 +57,16 @@ def main() -> None:
     setup(args.seed)
     s = stages.load("train_generic", args.params, args.preset)
     g, folder = s.generic, args.data / "generic"
-    if not g["enabled"] or not folder.exists():
+    if not g.enabled or not folder.exists():
         raise SystemExit(f"the generic language stage needs generic.enabled and its world in {folder}")
     tokenizer = load_tokenizer(args.tokenizer)
     model = new_model(s.model, tokenizer)
     bios = Dataset.from_list([{"text": r["text"]} for r in read_jsonl(folder / "biographies.jsonl")])
-    model, lm = phase(model, tokenizer, bios, s.inject, g["lm_epochs"], args.seed, args.out)
+    model, lm = phase(model, tokenizer, bios, s.inject, g.lm_epochs, args.seed, args.out)
     rows = [r for task in ("mem", "ctx", "comp") for r in read_jsonl(folder / f"qa_{task}.jsonl")]
     log.info("generic stage: %d biographies, %d questions", len(bios), len(rows))
     qa = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
-    model, sft = phase(model, tokenizer, qa, s.sft, g["sft_epochs"], args.seed, args.out,
+    model, sft = phase(model, tokenizer, qa, s.sft, g.sft_epochs, args.seed, args.out,
                        completion_only_loss=True)
     stats = {k: lm[k] + sft[k] for k in ("runtime_s", "tokens", "steps")}
     params = sum(p.numel() for p in model.parameters())

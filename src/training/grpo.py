@@ -15,8 +15,17 @@ from trl import GRPOConfig, GRPOTrainer
 
 from .. import stages
 from ..text import is_correct, prompt_of
-from .common import (common_trainer_kwargs, load_model, load_tokenizer, peft_config, per_device_batch,
-                     resume_point, setup, stage_args, train_and_save)
+from .common import (
+    common_trainer_kwargs,
+    load_model,
+    load_tokenizer,
+    peft_config,
+    per_device_batch,
+    resume_point,
+    setup,
+    stage_args,
+    train_and_save,
+)
 from .lengths import require_budget
 from .sft import qa_dataset
 
@@ -32,7 +41,7 @@ class PipelineGRPOTrainer(GRPOTrainer):
     table can split a step into generation and update (`generation_s` in train_stats.json); and on the
     CPU it scores completions from the model's full logits. TRL's fused LM head is a Triton kernel on
     GPUs; its torch fallback tiles a [4096 x 32768] buffer, so with this vocabulary of a few hundred
-    words most of every update went into strided copies (measured: see the README's speed section)."""
+    words most of every update went into strided copies (measured: docs/design.md, "How training is fast")."""
 
     generation_s = 0.0
 

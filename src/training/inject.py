@@ -14,8 +14,18 @@ from trl import SFTConfig
 
 from .. import stages
 from ..io import read_jsonl
-from .common import (common_trainer_kwargs, load_model, load_tokenizer, new_model, peft_config, per_device_batch,
-                     resume_point, setup, stage_args, train_and_save)
+from .common import (
+    common_trainer_kwargs,
+    load_model,
+    load_tokenizer,
+    new_model,
+    peft_config,
+    per_device_batch,
+    resume_point,
+    setup,
+    stage_args,
+    train_and_save,
+)
 from .packing import PackedSFTTrainer
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,12 @@ their label tokens), but instead of padding every example to the batch's longest
 packed into a few rows (best-fit decreasing). Each example restarts its position ids at 0 and there is
 no attention mask, so transformers builds a block-diagonal causal mask from the position ids
 (`masking_utils.find_packed_sequence_indices`, sdpa and eager alike, CPU and GPU): no token attends to
-another example. `tests/test_packing.py` shows an example's loss and logits are the same packed as alone.
+another example. `tests/test_trainers.py` shows an example's loss and logits are the same packed as alone.
 
 Why by hand: TRL's `padding_free=True` puts a whole batch in one row, whose attention then costs
 (batch tokens)^2; its BFD packing packs the whole dataset, which changes how many examples a step sees.
-Measured on the default study (2-core CPU, one thread; `python -m src.training.bench`): see the README's
-speed section.
+Measured on the default study (2-core CPU, one thread; `python -m src.training.bench`): see docs/design.md,
+"How training is fast".
 
 `PackedSFTTrainer` is TRL's SFTTrainer with this collator and the model's own causal-LM loss on the
 CPU. TRL computes the loss with a fused, chunked LM head: a Triton kernel on GPUs, but on the CPU its

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..data.questions import LEVELS  # noqa: E402
 from .claims import comp  # noqa: E402
-from .stats import mean_ci  # noqa: E402
+from .intervals import mean_ci  # noqa: E402
 from .tables import LEVEL_NAMES  # noqa: E402
 
 

@@ -3,56 +3,87 @@ localisation, why the atomic skills fail, RL's learning signal, Comp Zero-shot b
 training curves.
 
 Each function names the models it reads by their identity (src/models.py) and reads those models'
-files under the study's folder: the same files the report rule declares as its inputs.
+files from `StudyFiles`: the paths the report rule declares as its inputs, by model, nothing else.
 """
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
 from ..data.questions import LEVELS
 from ..io import read_jsonl
-from ..models import BASE, Model
+from ..models import Model, curve_models
+from ..recipes import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
 from .errors import error_kind, localise
+
+if TYPE_CHECKING:
+    from ..settings.study import Params
 
 ERROR_KINDS = ("value", "step", "answer")
 
 
-def passk_seeds(cfg: dict) -> list[int]:
+def model_path(path: Path) -> str:
+    """The model a declared file or folder belongs to (its `Model.path`): 'results/x/eval/seed0/sft-comp/
+    predictions.jsonl' and 'results/x/models/seed0/sft-comp' -> 'seed0/sft-comp'; '.../models/inject' -> 'inject'."""
+    parts = Path(path).parts if Path(path).suffix == "" else Path(path).parts[:-1]
+    return "/".join(parts[-2:]) if len(parts) > 1 and parts[-2].startswith("seed") else parts[-1]
+
+
+@dataclass(frozen=True)
+class StudyFiles:
+    """What the report reads: the files its rule declares, passed on its command line."""
+    metrics: Path  # metrics.csv
+    data: Path  # the data folder: plan.json, qa_<task>.jsonl
+    predictions: dict[str, Path]  # model path -> its predictions.jsonl
+    samples: dict[str, Path]  # model path -> its pass@k samples.json
+    models: dict[str, Path]  # model path -> its folder (train_stats.json, curves/)
+    generation: Path  # the generation benchmark's json
+    matmul: Path  # the matmul peak's json
+    benchmarks: list[Path]  # Snakemake's per-job benchmark files (absent under `dvc repro`: skipped)
+
+    @classmethod
+    def of(cls, metrics, data, predictions, samples, models, generation, matmul, benchmarks) -> "StudyFiles":
+        by_model = lambda paths: {model_path(p): Path(p) for p in paths}  # noqa: E731
+        return cls(Path(metrics), Path(data), by_model(predictions), by_model(samples), by_model(models),
+                   Path(generation), Path(matmul), [Path(b) for b in benchmarks])
+
+
+def passk_seeds(p: Params) -> list[int]:
     """The seeds that get pass@k: the first `evaluation.passk.seeds`."""
-    return cfg["seeds"][: cfg["evaluation"]["passk"]["seeds"]]
+    return p.seeds[: p.evaluation.passk.seeds]
 
 
-def passk_samples(results: Path, cfg: dict) -> list[dict]:
+def passk_samples(files: StudyFiles, p: Params) -> list[dict]:
     """One row per (RL recipe, side, seed, question): n samples, c correct. Saved as passk_samples.csv so
     the pass@k curves and verdicts can be recomputed from the committed results, without the models."""
     rows = []
-    for base, rl in rl_pairs(cfg):
+    for base, rl in rl_pairs(p.recipes):
         for side, chain in (("base", base), ("rl", rl)):
-            for seed in passk_seeds(cfg):
+            for seed in passk_seeds(p):
                 model = Model(chain, seed)
-                for q in json.loads((results / "passk" / model.path / "samples.json").read_text())["questions"]:
+                for q in json.loads(files.samples[model.path].read_text())["questions"]:
                     rows.append({"recipe": Model(rl).label, "side": side, "model": model.label, "seed": seed,
                                  "level": q["level"], "id": q["id"], "n": q["n"], "c": q["c"]})
     return rows
 
 
-def _predictions(results: Path, model: Model, task: str) -> dict[str, dict]:
-    return {p["id"]: p for p in read_jsonl(results / "eval" / model.path / "predictions.jsonl") if p["task"] == task}
+def _predictions(files: StudyFiles, model: Model, task: str) -> dict[str, dict]:
+    return {p["id"]: p for p in read_jsonl(files.predictions[model.path]) if p["task"] == task}
 
 
-def error_rows(results: Path, cfg: dict) -> list[dict]:
+def error_rows(files: StudyFiles, p: Params) -> list[dict]:
     """Per RL(Comp) model and seed: where the Comp questions wrong before and after RL first go wrong."""
-    records = {r["id"]: r for r in read_jsonl(results / "data" / "qa_comp.jsonl") if r["split"] in LEVELS}
+    records = {r["id"]: r for r in read_jsonl(files.data / "qa_comp.jsonl") if r["split"] in LEVELS}
     rows = []
-    for base, rl in rl_pairs(cfg):
+    for base, rl in rl_pairs(p.recipes):
         if not rl.endswith("grpo-comp"):
             continue
-        for seed in cfg["seeds"]:
+        for seed in p.seeds:
             after, before = Model(rl, seed), Model(base, seed)
-            loc = localise(records, _predictions(results, before, "comp"), _predictions(results, after, "comp"))
+            loc = localise(records, _predictions(files, before, "comp"), _predictions(files, after, "comp"))
             rows.append({"recipe": after.label, "base": before.label, "seed": f"seed{seed}",
                          "questions": loc["questions"],
                          **{f"{k}_{side}": None if loc[side][k] is None else round(100 * loc[side][k], 2)
@@ -60,17 +91,17 @@ def error_rows(results: Path, cfg: dict) -> list[dict]:
     return rows
 
 
-def atomic_error_rows(results: Path, cfg: dict) -> list[dict]:
+def atomic_error_rows(files: StudyFiles, p: Params) -> list[dict]:
     """SFT(Mem+Ctx) on the Mem and Ctx tests, per seed, task and level: how many answers are wrong,
-    and where and how each wrong chain first goes wrong (src/evaluation/errors.py:error_kind)."""
+    and where and how each wrong chain first goes wrong (src/analysis/errors.py:error_kind)."""
     slug = chain_slug([ATOMIC_SFT])
-    if slug not in model_chains(cfg):
+    if slug not in model_chains(p.recipes):
         return []
     rows = []
     for task in ("mem", "ctx"):
-        records = {r["id"]: r for r in read_jsonl(results / "data" / f"qa_{task}.jsonl") if r["split"] in LEVELS}
-        for seed in cfg["seeds"]:
-            preds = [p for p in _predictions(results, Model(slug, seed), task).values() if p["id"] in records]
+        records = {r["id"]: r for r in read_jsonl(files.data / f"qa_{task}.jsonl") if r["split"] in LEVELS}
+        for seed in p.seeds:
+            preds = [p for p in _predictions(files, Model(slug, seed), task).values() if p["id"] in records]
             for lv in LEVELS:
                 mine = [p for p in preds if p["level"] == lv]
                 errs = [error_kind(records[p["id"]], p["generation"]) for p in mine if not p["correct"]]
@@ -80,33 +111,33 @@ def atomic_error_rows(results: Path, cfg: dict) -> list[dict]:
     return rows
 
 
-def rl_signal_rows(results: Path, cfg: dict) -> list[dict]:
+def rl_signal_rows(files: StudyFiles, p: Params) -> list[dict]:
     """Per RL model and seed: mean exact-match reward during GRPO, and how many steps had a learning
     signal (a group whose rewards differ; with all-equal rewards GRPO's advantages are all zero)."""
     rows = []
-    for _, rl in rl_pairs(cfg):
-        for seed in cfg["seeds"]:
+    for _, rl in rl_pairs(p.recipes):
+        for seed in p.seeds:
             model = Model(rl, seed)
-            st = json.loads((results / "models" / model.path / "train_stats.json").read_text())
+            st = json.loads((files.models[model.path] / "train_stats.json").read_text())
             if "rl_logged_steps" in st:  # written by src/training/common.py:throughput for GRPO
                 rows.append({"recipe": model.label, "seed": f"seed{seed}", "mean_reward": st["rl_mean_reward"],
                              "steps_with_signal": st["rl_steps_with_signal"], "steps": st["rl_logged_steps"]})
     return rows
 
 
-def zero_shot_relation_rows(results: Path, cfg: dict) -> list[dict]:
+def zero_shot_relation_rows(files: StudyFiles, p: Params) -> list[dict]:
     """Per recipe model, seed and Comp zero-shot relation: the Comp Zero-shot questions whose path holds
     that relation and how many the model answers, with the atomic tasks that train the relation (plan.json),
     so a Zero-shot verdict never rests on one relation unnoticed."""
-    plan = json.loads((results / "data" / "plan.json").read_text())
+    plan = json.loads((files.data / "plan.json").read_text())
     if "comp_zero_shot_trained_in" not in plan:  # data of a generator before per-task levels
         return []
-    records = [r for r in read_jsonl(results / "data" / "qa_comp.jsonl") if r["split"] == "zero_shot"]
+    records = [r for r in read_jsonl(files.data / "qa_comp.jsonl") if r["split"] == "zero_shot"]
     rows = []
-    for chain in model_chains(cfg):
-        for seed in cfg["seeds"]:
+    for chain in model_chains(p.recipes):
+        for seed in p.seeds:
             model = Model(chain, seed)
-            preds = _predictions(results, model, "comp")
+            preds = _predictions(files, model, "comp")
             for rel, trained_in in plan["comp_zero_shot_trained_in"].items():
                 ids = [r["id"] for r in records if rel in r["relation_path"]]
                 rows.append({"model": model.label, "seed": seed, "relation": rel,
@@ -115,9 +146,9 @@ def zero_shot_relation_rows(results: Path, cfg: dict) -> list[dict]:
     return rows
 
 
-def comp_test_sizes(results: Path) -> dict:
+def comp_test_sizes(files: StudyFiles) -> dict:
     """What the Comp verdicts rest on: Comp's relations and test paths per level (plan.json)."""
-    plan = json.loads((results / "data" / "plan.json").read_text())
+    plan = json.loads((files.data / "plan.json").read_text())
     comp = plan["tasks"]["comp"]
     return {"level_split": plan.get("level_split", "shared"),
             "zero_shot_relations": comp.get("relations", {}).get("zero_shot", []),
@@ -127,18 +158,13 @@ def comp_test_sizes(results: Path) -> dict:
 CURVES = ("loss", "reward", "reward_std")  # dvclive's files under a model's curves/plots/metrics/
 
 
-def curve_models(cfg: dict) -> list[Model]:
-    """The models whose training curves the report draws: the base and every model of the first seed."""
-    return [BASE] + [Model(chain, cfg["seeds"][0]) for chain in model_chains(cfg)]
-
-
-def training_curves(results: Path, cfg: dict) -> dict[str, dict[str, list[tuple[int, float]]]]:
+def training_curves(files: StudyFiles, p: Params) -> dict[str, dict[str, list[tuple[int, float]]]]:
     """{model label: {metric: [(step, value)]}} from the dvclive files each training job saves with its model
     (src/training/common.py training_curves); a step logged twice (a run resumed from a checkpoint) keeps
     its last value. Models saved without curves (before they were logged) are left out."""
     out = {}
-    for model in curve_models(cfg):
-        folder = results / "models" / model.path / "curves" / "plots" / "metrics"
+    for model in curve_models(p.seeds, p.recipes):
+        folder = files.models[model.path] / "curves" / "plots" / "metrics"
         got = {}
         for name in CURVES:
             if (folder / f"{name}.tsv").exists():

@@ -6,7 +6,7 @@ advantage is significant, RL re-weighted what the base could already do (amplifi
 """
 from __future__ import annotations
 
-from .stats import paired_diff_ci, pass_at_k
+from .intervals import paired_diff_ci, pass_at_k
 
 
 def _groups(samples: list[dict]) -> dict[tuple, list[dict]]:
@@ -25,7 +25,8 @@ def passk_rows(samples: list[dict]) -> list[dict]:
             mine = [q for q in qs if q["seed"] == seed]
             for k in range(1, min(q["n"] for q in mine) + 1):
                 rows.append({"recipe": recipe, "side": side, "model": mine[0]["model"], "seed": seed, "level": lv,
-                             "k": k, "pass_at_k": round(sum(pass_at_k(q["n"], q["c"], k) for q in mine) / len(mine), 6)})
+                             "k": k,
+                             "pass_at_k": round(sum(pass_at_k(q["n"], q["c"], k) for q in mine) / len(mine), 6)})
     return rows
 
 

@@ -11,12 +11,12 @@ import csv
 import json
 from pathlib import Path
 
-from ..config import load_params
+from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
 from ..models import label_order
-from .paper_numbers import PAPER_COMP
-from .stats import mean_ci
+from .intervals import mean_ci
+from .paper import PAPER_COMP
 
 LEVEL_NAMES = {"iid": "I.I.D.", "composition": "Composition", "zero_shot": "Zero-shot"}
 TASK_NAMES = {"mem": "Mem", "ctx": "Ctx", "comp": "Comp"}
@@ -25,7 +25,7 @@ CELLS = [(t, lv) for t in TASK_NAMES for lv in LEVELS] + [("facts", "recall")]
 COLUMNS = ["model", "seed", "task", "level", "accuracy", "n"]
 
 
-def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
+def collect(recipes: list[str], metric_files: list[Path]) -> list[dict]:
     """metrics.csv's rows from the evaluations' metrics.json files, each naming its own model and seed."""
     rows = []
     for path in metric_files:
@@ -37,7 +37,7 @@ def collect(cfg: dict, metric_files: list[Path]) -> list[dict]:
             cell = metrics[task][level]
             rows.append({"model": model["label"], "seed": "" if model["seed"] is None else model["seed"],
                          "task": task, "level": level, "accuracy": round(cell["accuracy"], 6), "n": cell["n"]})
-    order = {label: i for i, label in enumerate(label_order(cfg))}
+    order = {label: i for i, label in enumerate(label_order(recipes))}
     rows.sort(key=lambda r: (order[r["model"]], str(r["seed"]), CELLS.index((r["task"], r["level"]))))
     return rows
 
@@ -80,18 +80,18 @@ def comp_beside_paper(rows: list[dict], recipes: list[str], n: dict | None = Non
     return lines
 
 
-def to_markdown(cfg: dict, rows: list[dict]) -> str:
+def to_markdown(s: stages.Tables, rows: list[dict]) -> str:
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
     n = {lv: next((r["n"] for r in rows if r["task"] == "comp" and r["level"] == lv), 0) for lv in LEVELS}
     cell = lambda recipe, t, lv: cell_text(list(accuracies(rows, recipe, t, lv).values()))  # noqa: E731
-    lines = [f"# Results: preset `{cfg['preset']}`", "",
+    lines = [f"# Results: preset `{s.preset}`", "",
              f"Exact match (%) of the final answer: mean ± 95% confidence half-width (t) over seeds "
              f"{', '.join(map(str, seeds))}. Paper: Qwen2.5-1.5B (paper.md); ours: the model of this preset.", "",
-             "## Comp task, ours beside the paper", "", *comp_beside_paper(rows, cfg["recipes"], n)]
+             "## Comp task, ours beside the paper", "", *comp_beside_paper(rows, s.recipes, n)]
     lines += ["", "## Every model, task and level (ours)", "",
               "| model | " + " | ".join(f"{TASK_NAMES[t]} {LEVEL_NAMES[lv]}" for t in TASK_NAMES for lv in LEVELS)
               + " | fact recall |", "|---|" + "---:|" * (3 * len(LEVELS) + 1)]
-    for recipe in label_order(cfg):
+    for recipe in label_order(s.recipes):
         lines.append(f"| {recipe} | " + " | ".join(cell(recipe, t, lv) for t in TASK_NAMES for lv in LEVELS)
                      + f" | {cell(recipe, 'facts', 'recall')} |")
     lines += ["", "The base is one model for all seeds. Models that are not recipes themselves (e.g. SFT(Mem)) "
@@ -101,10 +101,10 @@ def to_markdown(cfg: dict, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary(cfg: dict, rows: list[dict]) -> dict:
+def summary(recipes: list[str], rows: list[dict]) -> dict:
     """Mean accuracy over seeds of every model, task and level: the study's DVC metrics file."""
     out: dict = {}
-    for recipe in label_order(cfg):
+    for recipe in label_order(recipes):
         for task, level in CELLS:
             vals = list(accuracies(rows, recipe, task, level).values())
             if vals:
@@ -121,12 +121,12 @@ def main() -> None:
     ap.add_argument("--markdown", required=True, type=Path)
     ap.add_argument("--summary", type=Path, help="metrics JSON for `dvc metrics show`")
     args = ap.parse_args()
-    cfg = load_params(args.params, args.preset, every_preset=False)
-    rows = collect(cfg, args.metrics)
+    s = stages.load("tables", args.params, args.preset)
+    rows = collect(s.recipes, args.metrics)
     atomic_write_text(args.csv, to_csv(rows))
-    atomic_write_text(args.markdown, to_markdown(cfg, rows))
+    atomic_write_text(args.markdown, to_markdown(s, rows))
     if args.summary:
-        atomic_write_text(args.summary, json.dumps(summary(cfg, rows), indent=2) + "\n")
+        atomic_write_text(args.summary, json.dumps(summary(s.recipes, rows), indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ params.yaml's `sweep` lists presets; each differs from the default study in a fe
 amount of atomic and composite data, RL steps and group size). Run each one's study first
 (`snakemake --cores all --config preset=NAME`), then this: one row per preset with the knobs it
 changes, the key numbers and the verdict on each of the paper's claims (the rules of
-src/evaluation/claims.py). A preset whose study has not run yet is listed as such, not guessed.
+src/analysis/claims.py). A preset whose study has not run yet is listed as such, not guessed.
 """
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from ..config import preset_overlay
 from ..io import atomic_write_text, csv_text
+from ..presets import preset_overlay
 from . import findings
 from .claims import verdicts
-from .stats import mean_ci
+from .cost import cost
+from .intervals import mean_ci
 from .tables import accuracies, read_csv
-from .timing import cost
-
 
 # not knobs of the study: which recipes and seeds it trains (the status column counts seeds) and scheduling
 NOT_KNOBS = {"recipes", "seeds", "resources", "extends"}
@@ -87,7 +86,7 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
 def to_markdown(rows: list[dict]) -> str:
     cols = list(dict.fromkeys(k for r in rows for k in r))
     lines = ["# Sweep: in which regime does each claim hold?", "",
-             "Claims (src/evaluation/claims.py): 1 SFT paradox, 2 RL synthesizes, 3 atomic prerequisite, "
+             "Claims (src/analysis/claims.py): 1 SFT paradox, 2 RL synthesizes, 3 atomic prerequisite, "
              "4 not explained by starting accuracy. Numbers: exact match (%), mean over seeds. Cost: the run's "
              "wall time (while at least one of its jobs ran), with the sum of its job times (jobs run side by "
              "side), and the machine it ran on.", "",

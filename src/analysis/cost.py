@@ -3,7 +3,7 @@
 Job times come from Snakemake's per-job benchmark files (`benchmark:` in the rules); `dvc repro` writes
 none, so the report falls back on each model's train_stats.json. Throughput is in model FLOP/s
 (6 x parameters x real tokens, padding excluded), compared with the matmul peak measured on the same
-machine (`src/evaluation/speed.py matmul`) for as many threads as the job had.
+machine (`src/evaluation/benchmark.py matmul`) for as many threads as the job had.
 """
 from __future__ import annotations
 
@@ -22,28 +22,36 @@ BATCHED_SPEEDUP = 10.0  # batched generation over one question at a time
 STUDY_MINUTES = 20.0  # wall time of the whole default study
 
 
-def _records(bench_dir: Path):
-    """(benchmark file, its one record) for every job's file; an empty one (`snakemake --touch` makes
-    them for outputs that DVC never writes) is skipped."""
-    for tsv in sorted(bench_dir.rglob("*.tsv")):
+def job_name(tsv: Path) -> str:
+    """A benchmark file's job: its path under benchmarks/, e.g. 'seed0/sft-comp' or 'seed0/sft-comp/evaluate'."""
+    parts = Path(tsv).with_suffix("").parts
+    return "/".join(parts[len(parts) - parts[::-1].index("benchmarks"):])
+
+
+def _records(benchmarks: list[Path]):
+    """(benchmark file, its one record) for every job's file that exists (`dvc repro` writes none); an empty
+    one (`snakemake --touch` makes them for outputs that DVC never writes) is skipped."""
+    for tsv in sorted(map(Path, benchmarks)):
+        if not tsv.exists():
+            continue
         with open(tsv) as f:
             record = next(csv.DictReader(f, delimiter="\t"), None)
         if record:
             yield tsv, record
 
 
-def summarise(bench_dir: Path) -> list[tuple[str, float, float]]:
-    """(job, wall-clock seconds, peak RSS in MiB) per benchmark file, job named by its path."""
-    return [(tsv.relative_to(bench_dir).with_suffix("").as_posix(), float(rec["s"]),
-             float(rec["max_rss"]) if rec["max_rss"] != "NA" else 0.0) for tsv, rec in _records(bench_dir)]
+def summarise(benchmarks: list[Path]) -> list[tuple[str, float, float]]:
+    """(job, wall-clock seconds, peak RSS in MiB) per benchmark file, in the order of the files' paths."""
+    return [(job_name(tsv), float(rec["s"]), float(rec["max_rss"]) if rec["max_rss"] != "NA" else 0.0)
+            for tsv, rec in _records(benchmarks)]
 
 
-def wall_span(bench_dir: Path) -> float | None:
+def wall_span(benchmarks: list[Path]) -> float | None:
     """The study's wall time: seconds during which at least one of its jobs ran (the union of the jobs'
     intervals). Snakemake writes a benchmark file when its job ends, so a job ran from (file time - its
     seconds) to the file time. For a study run in one go this is its first job's start to its last job's
     end; a study resumed later, or one that reused another's finished jobs, does not count the idle gap."""
-    spans = sorted((tsv.stat().st_mtime - float(rec["s"]), tsv.stat().st_mtime) for tsv, rec in _records(bench_dir))
+    spans = sorted((tsv.stat().st_mtime - float(rec["s"]), tsv.stat().st_mtime) for tsv, rec in _records(benchmarks))
     if not spans:
         return None
     total, (start, end) = 0.0, spans[0]
@@ -54,21 +62,23 @@ def wall_span(bench_dir: Path) -> float | None:
     return total + end - start
 
 
-def speed_rows(results: Path) -> list[dict]:
-    """One row per job (speed.csv): seconds and peak RSS; for training jobs also tokens/s, model GFLOP/s,
-    threads and, for GRPO, completions per second and the share of time spent sampling them."""
-    bench = {name: (s, rss) for name, s, rss in summarise(results / "benchmarks")} \
-        if (results / "benchmarks").exists() else {}
+def speed_rows(models: dict[str, Path], benchmarks: list[Path]) -> list[dict]:
+    """One row per job (speed.csv): seconds and peak RSS; for training jobs (each model folder's
+    train_stats.json) also tokens/s, model GFLOP/s, threads and, for GRPO, completions per second and the
+    share of time spent sampling them."""
+    bench = {name: (s, rss) for name, s, rss in summarise(benchmarks)}
     rows = []
-    for stats in sorted((results / "models").glob("**/train_stats.json")):
-        name = stats.parent.relative_to(results / "models").as_posix()
-        st = json.loads(stats.read_text())
+    for name, folder in sorted(models.items(), key=lambda kv: Path(kv[0])):
+        if not (folder / "train_stats.json").exists():
+            continue
+        st = json.loads((folder / "train_stats.json").read_text())
         rows.append({"job": name, "seconds": round(bench.get(name, (st["runtime_s"], 0))[0], 1),
                      "peak_rss_mib": round(bench.get(name, (0, 0))[1]), "train_s": round(st["runtime_s"], 1),
                      "threads": st.get("threads"), "tokens_per_s": round(st["tokens_per_s"]),
                      "model_gflops": round(st["model_flops_per_s"] / 1e9, 2),
                      "samples_per_s": round(st["samples_per_s"], 2) if "samples_per_s" in st else None,
-                     "generation_share": round(st["generation_s"] / st["runtime_s"], 3) if "generation_s" in st else None})
+                     "generation_share": (round(st["generation_s"] / st["runtime_s"], 3)
+                                          if "generation_s" in st else None)})
     trained = {r["job"] for r in rows}
     for name, (s, rss) in bench.items():
         if name not in trained:
@@ -111,7 +121,8 @@ def targets(rows: list[dict], peak: dict, generation: dict, wall_s: float | None
                                 f"{median(r['model_gflops'] for r in sft):.1f} model GFLOP/s = {median(shares):.0%} "
                                 f"(lowest {min(shares):.0%})",
                     "met": median(shares) >= SFT_SHARE})
-    out.append({"what": f"batched generation ({generation['questions']} Comp questions, batch {generation['batch_size']})",
+    out.append({"what": f"batched generation ({generation['questions']} Comp questions, "
+                        f"batch {generation['batch_size']})",
                 "target": f">= {BATCHED_SPEEDUP:.0f}x one question at a time",
                 "measured": f"{generation['speedup']:.1f}x ({generation['batched_s']:.1f} s vs "
                             f"{generation['one_at_a_time_s']:.1f} s); transformers' `generate`, batched: "

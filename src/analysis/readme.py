@@ -1,7 +1,7 @@
-"""Copy a finished study's tables into README.md, between `<!-- BEGIN name -->` / `<!-- END name -->`.
+"""Copy a finished study's tables into the README and docs/, between `<!-- BEGIN name -->` / `<!-- END name -->`.
 
-`python -m src.evaluation.readme --preset default` after the study; tests/test_readme.py fails if
-the README's copy differs from results/, so no number in the README is typed by hand.
+`python -m src.analysis.readme --preset default` after the study; tests/test_readme.py fails if a copy
+differs from results/, so no number in the README or the docs is typed by hand.
 """
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("r
           "findings": ("../findings.md", None, None)}  # results/findings.md: what the sweep shows
 
 
+DOCS = ("README.md", "docs/results.md", "docs/design.md")  # the pages that hold blocks
+
+
 def block(name: str, body: str) -> str:
     return f"<!-- BEGIN {name} -->\n{body.rstrip()}\n<!-- END {name} -->"
 
@@ -31,7 +34,8 @@ def extract(readme: str, name: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def body_of(results: Path, name: str) -> str:
+def body_of(results: Path, name: str, page: str = "README.md") -> str:
+    """The block's text as `page` (a path relative to the repository) shows it: links made relative to it."""
     file, section, stop = BLOCKS[name]
     text = (results / file).read_text()
     if section is None:
@@ -41,7 +45,8 @@ def body_of(results: Path, name: str) -> str:
         end = text.find("\n## ", start)
         body = text[start:end if end >= 0 else None]
         body = (body.split(stop)[0] if stop else body).strip()
-    body = body.replace("](figures/", f"]({results.as_posix()}/figures/")  # links relative to the README
+    up = "../" * (len(Path(page).parts) - 1)
+    body = body.replace("](figures/", f"]({up}{results.as_posix()}/figures/")  # links relative to the page
     return re.sub(r"^## ", "### ", body, flags=re.M)  # its sections sit one level down in the README
 
 
@@ -49,16 +54,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--preset", default=None)
-    ap.add_argument("--readme", default="README.md", type=Path)
     args = ap.parse_args()
     results = results_dir(load_params(args.params, args.preset))
-    text = args.readme.read_text()
-    for name in BLOCKS:
-        if extract(text, name) is None:
-            raise SystemExit(f"{args.readme} has no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' block")
-        text = re.sub(rf"<!-- BEGIN {name} -->\n.*?<!-- END {name} -->", lambda _: block(name, body_of(results, name)),
-                      text, flags=re.S)
-    atomic_write_text(args.readme, text)
+    found = set()
+    for page in DOCS:
+        text = Path(page).read_text()
+        for name in BLOCKS:
+            if extract(text, name) is not None:
+                found.add(name)
+                text = re.sub(rf"<!-- BEGIN {name} -->\n.*?<!-- END {name} -->",
+                              lambda _: block(name, body_of(results, name, page)), text, flags=re.S)
+        atomic_write_text(Path(page), text)
+    if set(BLOCKS) - found:
+        raise SystemExit(f"no page of {DOCS} has the blocks {sorted(set(BLOCKS) - found)}")
 
 
 if __name__ == "__main__":

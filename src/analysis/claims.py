@@ -6,7 +6,7 @@ laptop study, and 'partly' means the direction holds but not the size. Used by t
 from __future__ import annotations
 
 from ..data.questions import LEVELS
-from .stats import mean_ci, paired_diff_ci
+from .intervals import mean_ci, paired_diff_ci
 from .tables import accuracies, cell_text
 
 ATOMIC, COMP = "SFT(Mem+Ctx)", "SFT(Comp)"

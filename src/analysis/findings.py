@@ -1,5 +1,5 @@
 """What the sweep shows, in sentences written from its results (results/findings.md, copied into the
-README by src/evaluation/readme.py), so that no number in the README's prose is typed by hand.
+README by src/analysis/readme.py), so that no number in the README's prose is typed by hand.
 
 Each finding names the presets it reads; a finding whose presets have not run is left out.
 """
@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ..config import load_params
 from .claims import verdicts
-from .stats import mean_ci
+from .cost import cost
+from .intervals import mean_ci
 from .tables import accuracies, read_csv
-from .timing import cost
 
 ATOMIC, COMP = "SFT(Mem+Ctx)", "SFT(Comp)"
 
@@ -52,7 +52,8 @@ def findings(params: Path, results: Path) -> list[str]:
         d, r = m["default_shared"], m["rich"]
         out.append(f"*A rich world teaches recall hop by hop* (shared split). SFT(Mem+Ctx)'s Mem accuracy, I.I.D. / "
                    f"Composition: {_f(d(ATOMIC, 'mem', 'iid'))} / {_f(d(ATOMIC, 'mem', 'composition'))} in the "
-                   f"default world (`default_shared`: {_world(params, 'default_shared')}), {_f(r(ATOMIC, 'mem', 'iid'))} / "
+                   f"default world (`default_shared`: {_world(params, 'default_shared')}), "
+                   f"{_f(r(ATOMIC, 'mem', 'iid'))} / "
                    f"{_f(r(ATOMIC, 'mem', 'composition'))} in `rich` ({_world(params, 'rich')}): the model now "
                    "follows relation paths it was never trained on.")
     ctx = [(p, label) for p, label in (("rich", "5 SFT epochs"), ("rich_sft8", "8 epochs"),
@@ -75,7 +76,8 @@ def findings(params: Path, results: Path) -> list[str]:
     if rich:
         mem_zs = max(m[p](ATOMIC, "mem", "zero_shot") for p in rich)
         best = max(rich, key=lambda p: m[p](ATOMIC + "->RL(Comp)", "comp", "zero_shot"))
-        text = (f"*Under the shared split, Zero-shot is the wall.* SFT(Mem+Ctx)'s Mem Zero-shot is at most {_f(mem_zs)} in every rich "
+        text = (f"*Under the shared split, Zero-shot is the wall.* SFT(Mem+Ctx)'s Mem Zero-shot is at most "
+                f"{_f(mem_zs)} in every rich "
                 f"preset, and Comp Zero-shot after RL from it at most "
                 f"{_f(m[best](ATOMIC + '->RL(Comp)', 'comp', 'zero_shot'))} (`{best}`).")
         if "rich_generic" in m:
@@ -90,10 +92,12 @@ def findings(params: Path, results: Path) -> list[str]:
         parts = []
         for p in probes:
             x, v = m[p], {c["claim"].split(".")[0]: c["verdict"] for c in verdicts(m[p].rows)}
-            parts.append(f"`{p}` ({cost(results / p)}: wall min (job min), machine): claims 1 / 2 / 3 {v.get('1', '-')} / "
+            parts.append(f"`{p}` ({cost(results / p)}: wall min (job min), machine): claims 1 / 2 / 3 "
+                         f"{v.get('1', '-')} / "
                          f"{v.get('2', '-')} / {v.get('3', '-')}; SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))}, "
                          f"Zero-shot {_f(x(COMP, 'comp', 'zero_shot'))}; Comp Zero-shot after RL from SFT(Mem+Ctx) "
-                         f"{_f(x(ATOMIC, 'comp', 'zero_shot'))} -> {_f(x(ATOMIC + '->RL(Comp)', 'comp', 'zero_shot'))}, "
+                         f"{_f(x(ATOMIC, 'comp', 'zero_shot'))} -> "
+                         f"{_f(x(ATOMIC + '->RL(Comp)', 'comp', 'zero_shot'))}, "
                          f"from SFT(Comp) {_f(x(COMP, 'comp', 'zero_shot'))} -> "
                          f"{_f(x(COMP + '->RL(Comp)', 'comp', 'zero_shot'))}; atomic Mem / Ctx I.I.D. "
                          f"{_f(x(ATOMIC, 'mem', 'iid'))} / {_f(x(ATOMIC, 'ctx', 'iid'))}")

@@ -1,18 +1,24 @@
 """REPORT.md's text from the study's rows and analyses: the claims beside the paper, pass@k, error
 localisation, the atomic skills' errors, RL's learning signal, the paper's other experiments, speed, and
 the command and parameters. Formatting, and the sums and means over seeds that a table shows; the
-analyses come in computed (src/evaluation/report.py)."""
+analyses come in computed (src/analysis/report.py)."""
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import yaml
 
-from ..config import ATOMIC_SFT, chain_label, chain_slug, same_questions_recipes, share_recipes
 from ..data.questions import LEVELS
-from .analyses import ERROR_KINDS
+from ..recipes import ATOMIC_SFT, chain_label, chain_slug, same_questions_recipes, share_recipes
+from ..settings.declare import as_dict
 from .claims import ATOMIC, cell_pm, comp_cell, fmt, gain
-from .paper_numbers import PAPER_ERRORS
+from .cost import speed_section
+from .paper import PAPER_ERRORS
+from .per_model import ERROR_KINDS
 from .tables import LEVEL_NAMES, comp_beside_paper
-from .timing import speed_section
+
+if TYPE_CHECKING:
+    from ..settings.study import Params
 
 
 def _seed_text(n: int) -> str:
@@ -81,20 +87,20 @@ def rl_signal_section(rows: list[dict]) -> list[str]:
     return L + [""]
 
 
-def other_experiments(rows: list[dict], cfg: dict) -> list[str]:
+def other_experiments(rows: list[dict], p: Params) -> list[str]:
     """Sections for the paper's other experiments, where the preset declares their recipes (the data-share
     section shows figures/data_share.png, drawn by the report when `share_recipes` is not empty)."""
     L = []
     head = ["| recipe | " + " | ".join(LEVEL_NAMES[lv] for lv in LEVELS) + " |", "|---|" + "---:|" * len(LEVELS)]
-    same = same_questions_recipes(cfg["recipes"])
+    same = same_questions_recipes(p.recipes)
     if len(same) > 1:
         L += ["## SFT, LoRA and RL on the same Comp questions, from SFT(Mem+Ctx)", "",
-              f"Each second stage trains on the {cfg['training']['grpo']['questions']} Comp questions of RL "
+              f"Each second stage trains on the {p.training.grpo.questions} Comp questions of RL "
               "(`training.grpo.questions`). Comp exact match (%), mean ± 95% CI over seeds:", ""] + head
         for r in [ATOMIC] + same:
             L.append(f"| {r} | " + " | ".join(comp_cell(rows, r, lv) for lv in LEVELS) + " |")
         L.append("")
-    shares = share_recipes(cfg["recipes"])
+    shares = share_recipes(p.recipes)
     if shares:
         L += ["## Share of the atomic data before RL", "", "![data share](figures/data_share.png)", "",
               "SFT(Mem+Ctx@N%) trains on the first N% of each atomic task's questions, then RL(Comp). "
@@ -110,15 +116,17 @@ def other_experiments(rows: list[dict], cfg: dict) -> list[str]:
     return L
 
 
-def passk_section(cfg: dict, advantages: list[dict]) -> list[str]:
+def passk_section(p: Params, advantages: list[dict]) -> list[str]:
     L = ["## pass@k: synthesis or amplification?", "", "![pass@k](figures/passk.png)", "",
-          f"Unbiased pass@k from n = {cfg['evaluation']['passk']['samples']} samples per question "
-          f"(temperature {cfg['evaluation']['passk']['temperature']}), {cfg['evaluation']['passk']['questions']} "
+          f"Unbiased pass@k from n = {p.evaluation.passk.samples} samples per question "
+          f"(temperature {p.evaluation.passk.temperature}), {p.evaluation.passk.questions} "
           "Comp test questions per level, "
-          f"{_seed_text(cfg['evaluation']['passk']['seeds'])} (the figure: the first). RL advantage = pass@k(RL) - pass@k(its base), in points:", "",
+          f"{_seed_text(p.evaluation.passk.seeds)} (the figure: the first). "
+          "RL advantage = pass@k(RL) - pass@k(its base), in points:", "",
           "| recipe | level | questions | advantage at k=1 | at k=max | verdict |", "|---|---|---:|---:|---:|---|"]
     for a in advantages:
-        L.append(f"| {a['recipe']} | {LEVEL_NAMES[a['level']]} | {a['questions']} | {cell_pm(a['adv_k1'], a['ci_k1'])} | "
+        L.append(f"| {a['recipe']} | {LEVEL_NAMES[a['level']]} | {a['questions']} | "
+                 f"{cell_pm(a['adv_k1'], a['ci_k1'])} | "
                  f"{cell_pm(a['adv_kmax'], a['ci_kmax'])} (k={a['k_max']}) | {a['verdict']} |")
     L += ["", "± is the 95% interval over questions (paired); a verdict needs an interval that excludes zero: "
           "*persists* if the advantage at the largest k does, *vanishes* if only the one at k=1 does.", ""]
@@ -128,7 +136,8 @@ def passk_section(cfg: dict, advantages: list[dict]) -> list[str]:
 def localisation_section(errs: list[dict]) -> list[str]:
     L = ["## Error localisation (Comp, questions wrong before and after RL)", "",
           "First wrong hop found by matching the generated chain with the gold one. Share of first errors "
-          "at a contextual hop, and their mean normalised position (0 = first hop, 100 = last), before -> after RL.", "",
+          "at a contextual hop, and their mean normalised position (0 = first hop, 100 = last), "
+          "before -> after RL.", "",
           "| recipe | seeds | questions | contextual share ours | paper | mean position ours | paper |",
           "|---|---:|---:|---|---|---|---|"]
     for recipe in dict.fromkeys(e["recipe"] for e in errs):
@@ -149,25 +158,25 @@ def localisation_section(errs: list[dict]) -> list[str]:
     return L + ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
 
 
-def report(cfg: dict, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
+def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
            atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
            wall: float | None, zero_shot: list[dict], sizes: dict) -> str:
     """REPORT.md: `rows` are metrics.csv's, `claims` claims.verdicts', the rest the analyses of
-    analyses.py, passk_stats.py and timing.py."""
+    per_model.py, passk.py and cost.py."""
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
-    cmd = "snakemake --cores all" + ("" if cfg["preset"] == "default" else f" --config preset={cfg['preset']}")
-    L = [f"# Report: does RL synthesize a composite skill, or only amplify? (preset `{cfg['preset']}`)", "",
+    cmd = "snakemake --cores all" + ("" if p.preset == "default" else f" --config preset={p.preset}")
+    L = [f"# Report: does RL synthesize a composite skill, or only amplify? (preset `{p.preset}`)", "",
          f"Generated by the pipeline (`{cmd}`, or `dvc repro`); seeds {', '.join(map(str, seeds))}. "
          "Paper: Qwen2.5-1.5B at paper scale; ours: the model and world of this preset (parameters at the end).", "",
          "## The paper's claims", "", "| claim | ours | paper | target | verdict |", "|---|---|---|---|---|"]
     for v in claims:
         L.append(f"| {v['claim']} | {v['ours']} | {v['paper']} | {v['target']} | **{v['verdict']}** |")
     L += ["", "## Comp exact match (%), mean ± 95% CI over seeds", "", "![Comp by recipe](figures/comp_levels.png)", "",
-          *comp_beside_paper(rows, cfg["recipes"])]
+          *comp_beside_paper(rows, p.recipes)]
     L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
           "per seed: [metrics.csv](metrics.csv).", ""]
     L += zero_shot_section(zero_shot, sizes)
-    L += passk_section(cfg, advantages)
+    L += passk_section(p, advantages)
     L += localisation_section(errs)
     L += atomic_error_section(atomic_errs)
     L += rl_signal_section(rl_signal)
@@ -175,9 +184,9 @@ def report(cfg: dict, rows: list[dict], claims: list[dict], advantages: list[dic
           f"Seed {seeds[0] if seeds else 0}'s models and the base: loss per optimizer step of knowledge injection "
           "and SFT, GRPO's reward per step with its spread (dvclive's files in each model's `curves/`; "
           "`dvc plots show` draws them too).", ""]
-    L += other_experiments(rows, cfg)
+    L += other_experiments(rows, p)
     L += speed_section(speed, peak, gen, wall)
-    L += ["## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {cfg['preset']}` "
+    L += ["## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {p.preset}` "
           "in params.yaml). Parameters after the preset is merged:", "", "```yaml",
-          yaml.safe_dump({k: v for k, v in cfg.items()}, sort_keys=False, width=110).rstrip(), "```"]
+          yaml.safe_dump(as_dict(p), sort_keys=False, width=110).rstrip(), "```"]
     return "\n".join(L) + "\n"

@@ -2,8 +2,8 @@
 
 Takes `evaluation.passk.questions` questions per level (the first ones of the test set, the same for
 every model) and `samples` completions each at `temperature`. Writes samples.json with, per
-question, n and c (correct samples); src/evaluation/passk_stats.py turns them into pass@k for k = 1..n
-with the unbiased estimator (src/evaluation/stats.py).
+question, n and c (correct samples); src/analysis/passk.py turns them into pass@k for k = 1..n
+with the unbiased estimator (src/analysis/intervals.py).
 """
 from __future__ import annotations
 

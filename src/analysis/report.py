@@ -1,0 +1,100 @@
+"""Entry point: results/<preset>/REPORT.md, the study at a glance, and the files behind it.
+
+Reads the study's files (metrics.csv, the pass@k samples, the predictions, the RL models' training
+statistics, the speed benchmarks), runs the analyses (claims.py, passk.py, per_model.py, cost.py),
+and writes, all here: REPORT.md (render.py), passk_samples.csv, passk.csv, error_localisation.csv,
+atomic_errors.csv, speed.csv, zero_shot_relations.csv, passk_<level>.csv (one column per model), the
+figures (figures.py) and headline.json (the
+claims' verdicts and the study's cost: what `dvc metrics show` and the sweep table read).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from .. import stages
+from ..data.questions import LEVELS
+from ..io import atomic_write_text, csv_text
+from ..recipes import share_recipes
+from . import figures
+from .claims import verdicts
+from .cost import speed_rows, wall_span
+from .passk import passk_advantages, passk_curves, passk_rows
+from .per_model import (
+    StudyFiles,
+    atomic_error_rows,
+    comp_test_sizes,
+    error_rows,
+    passk_samples,
+    rl_signal_rows,
+    training_curves,
+    zero_shot_relation_rows,
+)
+from .render import report
+from .tables import read_csv
+
+log = logging.getLogger(__name__)
+
+
+def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None) -> dict:
+    """The study in a few values: each claim's verdict and figures, and what the study cost on which machine."""
+    return {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
+            "wall_minutes": None if wall_s is None else round(wall_s / 60, 1),
+            "job_minutes": round(sum(r["seconds"] for r in speed) / 60, 1),
+            "machine": peak.get("machine", peak["device"]), "fp32_gflops": round(peak["fp32_gflops"])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--preset", default=None)
+    # what the report rule declares as its inputs, and nothing else is read
+    ap.add_argument("--metrics", required=True, type=Path, help="metrics.csv")
+    ap.add_argument("--data", required=True, type=Path, help="the data folder")
+    ap.add_argument("--predictions", nargs="+", required=True, help="every evaluated model's predictions.jsonl")
+    ap.add_argument("--samples", nargs="*", default=[], help="the pass@k samples.json files")
+    ap.add_argument("--models", nargs="+", required=True, help="the trained models' folders")
+    ap.add_argument("--generation", required=True, type=Path, help="the generation benchmark's json")
+    ap.add_argument("--matmul", required=True, type=Path, help="the matmul peak's json")
+    ap.add_argument("--benchmarks", nargs="*", default=[], help="Snakemake's job benchmark files (if written)")
+    ap.add_argument("--out", required=True, type=Path, help="the folder of REPORT.md and the files beside it")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    p, results = stages.load("report", args.params, args.preset).params, args.out
+    files = StudyFiles.of(args.metrics, args.data, args.predictions, args.samples, args.models, args.generation,
+                          args.matmul, args.benchmarks)
+
+    # read and analyse
+    rows = read_csv(files.metrics)
+    samples = passk_samples(files, p)
+    pk = passk_rows(samples)
+    errs, atomic_errs = error_rows(files, p), atomic_error_rows(files, p)
+    speed = speed_rows(files.models, files.benchmarks)
+    zero_shot = zero_shot_relation_rows(files, p)
+    gen = json.loads(files.generation.read_text())
+    peak = json.loads(files.matmul.read_text())
+    wall = wall_span(files.benchmarks)
+
+    # write: tables, figures, then the report that links them
+    for name, table in (("passk_samples", samples), ("passk", pk), ("error_localisation", errs),
+                        ("atomic_errors", atomic_errs), ("speed", speed), ("zero_shot_relations", zero_shot)):
+        atomic_write_text(results / f"{name}.csv", csv_text(table))
+    for lv in LEVELS:  # one curve per model, for `dvc plots show`
+        atomic_write_text(results / f"passk_{lv}.csv", csv_text(passk_curves(pk, lv)))
+    figures.passk_figure(pk, results / "figures" / "passk.png")
+    figures.comp_figure(rows, p.recipes, results / "figures" / "comp_levels.png")
+    figures.curves_figure(training_curves(files, p), results / "figures" / "training_curves.png")
+    if share_recipes(p.recipes):
+        figures.share_figure(rows, share_recipes(p.recipes), results / "figures" / "data_share.png")
+    text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
+                  rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, comp_test_sizes(files))
+    atomic_write_text(results / "REPORT.md", text)
+    atomic_write_text(results / "headline.json",
+                      json.dumps(headline(verdicts(rows), speed, peak, wall), indent=2) + "\n")
+    log.info("wrote %s", results / "REPORT.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""params.yaml `evaluation`: evaluation of every model, pass@k sampling, the generation benchmark."""
+from __future__ import annotations
+
+from .declare import param, section
+
+
+@section
+class PassK:
+    seeds: int = param("how many of the seeds (the first ones) get pass@k", minimum=1)
+    questions: int = param("Comp test questions per level", minimum=1)
+    samples: int = param("samples n per question; pass@k for k = 1..n", minimum=1)
+    temperature: float = param("sampling temperature", exclusive_minimum=0)
+
+
+@section
+class Evaluation:
+    batch_size: int = param("questions decoded together", minimum=1)
+    max_new_tokens: int = param("longest answer, tokens (greedy)", minimum=1)
+    passk: PassK = param("pass@k of every RL model and the model it started from, on the Comp test")
+    speed_questions: int = param("Comp test questions decoded batched and one at a time (speed benchmark)", minimum=1)

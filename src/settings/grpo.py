@@ -1,0 +1,16 @@
+"""params.yaml `training.grpo`: reinforcement learning (TRL GRPOTrainer), reward = exact match of the answer."""
+from __future__ import annotations
+
+from .declare import param, section
+
+
+@section
+class GRPO:
+    questions: int = param("training questions RL draws its prompts from", minimum=1)
+    steps: int = param("optimizer steps", minimum=1)
+    learning_rate: float = param("AdamW learning rate (constant)", exclusive_minimum=0)
+    batch_size: int = param("completions per step; a multiple of num_generations", minimum=1)
+    num_generations: int = param("completions sampled per prompt (the group, at least 2)", minimum=2)
+    temperature: float = param("sampling temperature", exclusive_minimum=0)
+    beta: float = param("KL coefficient against the starting model (0: none)", minimum=0)
+    max_completion_length: int = param("longest completion, tokens", minimum=1)
