@@ -36,6 +36,12 @@ def _world(params: Path, preset: str) -> str:
     return f"{q['paths']['mem']} Mem paths, {q['train_questions']['mem']} questions"
 
 
+def _rl(params: Path, preset: str) -> str:
+    g = load_params(params, preset, every_preset=False)["training"]["grpo"]
+    return (f"{g['steps']} steps of {g['batch_size']} completions in groups of {g['num_generations']}, "
+            f"lr {g['learning_rate']:g}, {g['questions']} questions")
+
+
 def findings(params: Path, results: Path) -> list[str]:
     m = {p.name: Metrics(p / "metrics.csv") for p in sorted(results.iterdir()) if (p / "metrics.csv").exists()}
     out = []
@@ -104,6 +110,14 @@ def findings(params: Path, results: Path) -> list[str]:
         out.append("*Under per-task levels (the authors' design), the rich world shows the claims on the 2-core "
                    "machine (one seed each; claim 2 'partly' needs a 10-point lead, 'reproduced' 20).* "
                    + "; ".join(parts) + ".")
+    rl = [p for p in ("probe_rich_pf1", "probe_rich_pf1_lr2e4", "probe_rich_pf1_rl200_g4", "probe_rich_pf1_rl200")
+          if p in m]
+    if len(rl) >= 2:
+        parts = [f"{_f(m[p](ATOMIC + '->RL(Comp)', 'comp', 'zero_shot'))} ({_rl(params, p)}, `{p}`, "
+                 f"{cost(results / p).split(',')[0]} wall (job) min)" for p in rl]
+        out.append("*What RL needs to synthesize: steps on many questions, not a larger step* (the same SFT "
+                   "models, one seed). Comp Zero-shot after RL from SFT(Mem+Ctx), from "
+                   f"{_f(m[rl[0]](ATOMIC, 'comp', 'zero_shot'))}: " + ", ".join(parts) + ".")
     return out
 
 
