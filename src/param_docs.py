@@ -8,11 +8,11 @@ after declaring a key or changing a default; tests/test_readme.py fails while th
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import yaml
 
+from .analysis.readme import extract, replace_block
 from .config import params_schema
 from .io import atomic_write_text
 
@@ -85,12 +85,9 @@ def main() -> None:
     ap.add_argument("--readme", default="docs/parameters.md", type=Path, help="the page holding the reference")
     args = ap.parse_args()
     text = args.readme.read_text()
-    pattern = rf"<!-- BEGIN {MARKER} -->\n.*?<!-- END {MARKER} -->"
-    if not re.search(pattern, text, re.S):
+    if extract(text, MARKER) is None:
         raise SystemExit(f"{args.readme} has no '<!-- BEGIN {MARKER} -->' ... '<!-- END {MARKER} -->' block")
-    body = reference(args.params)
-    atomic_write_text(args.readme, re.sub(pattern, lambda _: f"<!-- BEGIN {MARKER} -->\n{body}\n<!-- END {MARKER} -->",
-                                          text, flags=re.S))
+    atomic_write_text(args.readme, replace_block(text, MARKER, reference(args.params)))
 
 
 if __name__ == "__main__":

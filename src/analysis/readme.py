@@ -29,6 +29,11 @@ def block(name: str, body: str) -> str:
     return f"<!-- BEGIN {name} -->\n{body.rstrip()}\n<!-- END {name} -->"
 
 
+def replace_block(text: str, name: str, body: str) -> str:
+    """`text` with its `name` block's body replaced."""
+    return re.sub(rf"<!-- BEGIN {name} -->\n.*?<!-- END {name} -->", lambda _: block(name, body), text, flags=re.S)
+
+
 def extract(readme: str, name: str) -> str | None:
     m = re.search(rf"<!-- BEGIN {name} -->\n(.*?)<!-- END {name} -->", readme, re.S)
     return m.group(1).strip() if m else None
@@ -62,8 +67,7 @@ def main() -> None:
         for name in BLOCKS:
             if extract(text, name) is not None:
                 found.add(name)
-                text = re.sub(rf"<!-- BEGIN {name} -->\n.*?<!-- END {name} -->",
-                              lambda _: block(name, body_of(results, name, page)), text, flags=re.S)
+                text = replace_block(text, name, body_of(results, name, page))
         atomic_write_text(Path(page), text)
     if set(BLOCKS) - found:
         raise SystemExit(f"no page of {DOCS} has the blocks {sorted(set(BLOCKS) - found)}")
