@@ -48,6 +48,12 @@ EVALUATED = list(MODELS)
 # pass@k and error localisation compare every RL model with the model it started from (first seed).
 PASSK_SEEDS = SEEDS[: CFG["evaluation"]["passk"]["seeds"]]
 PASSK_MODELS = sorted({f"seed{s}/{m}" for s in PASSK_SEEDS for pair in rl_pairs(CFG["recipes"]) for m in pair})
+# where RL moves the hidden states: every RL(Comp) model of the first seed, against the model it started from
+SHIFT_STARTS = {
+    f"seed{SEEDS[0]}/{rl}": f"seed{SEEDS[0]}/{base}"
+    for base, rl in rl_pairs(CFG["recipes"])
+    if rl.endswith("grpo-comp")
+}
 # the report's data-share figure, where the recipes include SFT(Mem+Ctx@N%)->RL(Comp) (the paper preset)
 SHARE_FIGURE = (
     {"share_png": report(f"{RESULTS}/figures/data_share.png", caption="../report/data_share.rst", category="Figures")}

@@ -52,6 +52,31 @@ rule sample_passk:
         " --out {output} > {log} 2>&1"
 
 
+rule hidden_shifts:
+    input:
+        data=f"{RESULTS}/data",
+        model=f"{RESULTS}/models/{{model}}",
+        start=lambda w: f"{RESULTS}/models/{SHIFT_STARTS[w.model]}",
+        code=code("src.evaluation.hidden", stage="hidden_shifts"),
+    output:
+        f"{RESULTS}/hidden/{{model}}/shifts.npz",
+    log:
+        f"{RESULTS}/logs/{{model}}/hidden_shifts.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{model}}/hidden_shifts.tsv"
+    conda:
+        ENV
+    threads: threads_of("evaluate")
+    resources:
+        **resources_of("evaluate"),
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "hidden_shifts"),
+    shell:
+        "python -m src.evaluation.hidden --params params.yaml --preset {params.preset} --data {input.data}"
+        " --model {input.model} --start {input.start} --out {output} > {log} 2>&1"
+
+
 rule benchmark_generation:
     input:
         data=f"{RESULTS}/data",
@@ -124,6 +149,7 @@ BENCHMARKS = (
     + [f"{RESULTS}/benchmarks/seed{s}/{c}.tsv" for s in SEEDS for c in model_chains(CFG["recipes"])]
     + [f"{RESULTS}/benchmarks/{m}/evaluate.tsv" for m in EVALUATED]
     + [f"{RESULTS}/benchmarks/{m}/passk.tsv" for m in PASSK_MODELS]
+    + [f"{RESULTS}/benchmarks/{m}/hidden_shifts.tsv" for m in SHIFT_STARTS]
 )
 
 
@@ -134,6 +160,7 @@ rule report:
         data=f"{RESULTS}/data",
         predictions=expand(f"{RESULTS}/eval/{{model}}/predictions.jsonl", model=EVALUATED),
         passk=expand(f"{RESULTS}/passk/{{model}}/samples.json", model=PASSK_MODELS),
+        shifts=expand(f"{RESULTS}/hidden/{{model}}/shifts.npz", model=SHIFT_STARTS),
         generation=f"{RESULTS}/speed/generation.json",
         matmul=f"{RESULTS}/speed/matmul_peak.json",
         models=expand(f"{RESULTS}/models/{{model}}", model=EVALUATED + ([GENERIC_MODEL] if GENERIC else [])),
@@ -155,6 +182,10 @@ rule report:
         ),
         passk_png=report(f"{RESULTS}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
         comp_png=report(f"{RESULTS}/figures/comp_levels.png", caption="../report/comp_levels.rst", category="Figures"),
+        shifts_csv=report(f"{RESULTS}/hidden_shifts.csv", caption="../report/hidden_shifts_csv.rst", category="Tables"),
+        shifts_png=report(
+            f"{RESULTS}/figures/hidden_shifts.png", caption="../report/hidden_shifts.rst", category="Figures"
+        ),
         curves_png=report(
             f"{RESULTS}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
         ),
@@ -171,6 +202,7 @@ rule report:
         out=lambda wildcards, output: str(Path(output.report).parent),  # results/<preset>
     shell:
         "python -m src.analysis.report --params params.yaml --preset {params.preset} --metrics {input.csv}"
-        " --data {input.data} --predictions {input.predictions} --samples {input.passk} --models {input.models}"
+        " --data {input.data} --predictions {input.predictions} --samples {input.passk} --shifts {input.shifts}"
+        " --models {input.models}"
         " --generation {input.generation} --matmul {input.matmul} --benchmarks {input.benchmarks} --out {params.out}"
         " > {log} 2>&1"

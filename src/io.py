@@ -31,12 +31,16 @@ def atomic_dir(path: str | Path):
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(path.name + ".partial-*"):  # left by a killed earlier run
         stale.unlink(missing_ok=True)
     tmp = path.with_name(path.name + f".partial-{os.getpid()}")
-    tmp.write_text(text)
+    tmp.write_bytes(data)
     tmp.replace(path)
 
 

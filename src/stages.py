@@ -102,6 +102,11 @@ class BenchmarkGeneration(Evaluate):
 
 
 @dataclass(frozen=True)
+class HiddenShifts:
+    questions: int = key("evaluation.shift_questions")
+
+
+@dataclass(frozen=True)
 class Nothing:  # the matmul benchmark reads no parameter
     pass
 
@@ -122,7 +127,7 @@ STAGES = {"generate_data": GenerateData, "build_tokenizer": BuildTokenizer, "che
           "inject_knowledge": InjectKnowledge, "train_sft": TrainSFT, "train_sft_rl_questions": TrainSFTOnRLQuestions,
           "train_grpo": TrainGRPO,
           "evaluate": Evaluate, "sample_passk": SamplePassk, "benchmark_generation": BenchmarkGeneration,
-          "benchmark_matmul": Nothing, "tables": Tables, "report": Report}
+          "benchmark_matmul": Nothing, "hidden_shifts": HiddenShifts, "tables": Tables, "report": Report}
 ROOT = "src.settings.study"  # the declaration of the whole file
 
 

@@ -65,7 +65,8 @@ def test_every_entry_point_claims_through_setup(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "0", out.stderr
     entry_points = ["src/training/inject.py", "src/training/sft.py", "src/training/grpo.py",
-                    "src/evaluation/evaluate.py", "src/evaluation/sample.py", "src/evaluation/benchmark.py"]
+                    "src/evaluation/evaluate.py", "src/evaluation/sample.py", "src/evaluation/benchmark.py",
+                    "src/evaluation/hidden.py"]
     for path in entry_points:  # setup() directly, or through evaluate.start(), before anything else
         main = (ROOT / path).read_text().split("def main()")[1].split("\ndef ")[0]
         first = next(line.strip() for line in main.splitlines()

@@ -142,6 +142,13 @@ def test_report_figures_and_analyses(snakemake_run):
         assert int(r["value"]) + int(r["step"]) + int(r["answer"]) == int(r["wrong"]) >= int(r["first_hop"])
     gen = json.loads((out / "speed/generation.json").read_text())
     assert gen["batched_s"] > 0 and gen["one_at_a_time_s"] > 0
+    # where RL moves the hidden states: every RL(Comp) model of seed 0, every layer, the three position kinds
+    assert "## Where RL moves the hidden states" in report and (out / "figures/hidden_shifts.png").exists()
+    with open(out / "hidden_shifts.csv") as f:
+        shifts = list(csv.DictReader(f))
+    layers = 1 + 1  # the smoke model's one block, and the embeddings
+    assert sorted(r["model"] for r in shifts) == sorted(["SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"] * layers)
+    assert all(float(r["prompt"]) >= 0 and float(r["recalled"]) >= 0 and float(r["read"]) >= 0 for r in shifts)
     # the headline (`dvc metrics show`): a verdict per claim, and what the study cost
     head = json.loads((out / "headline.json").read_text())
     assert set(head["claims"]) == {"1", "2", "3", "4"} and head["job_minutes"] > 0 and head["machine"]
@@ -202,12 +209,13 @@ def dvc_run(snakemake_run, tmp_path_factory):
 
 
 def test_dvc_repro_runs_the_same_study(dvc_run):
-    """dvc repro, from the same params, gives byte-identical data and identical CPU metrics."""
+    """dvc repro, from the same params, gives byte-identical data and identical CPU metrics and hidden-state shifts."""
     ours, theirs = dvc_run["ours"], dvc_run["theirs"]
     for name in ("facts.jsonl", "qa_comp.jsonl", "biographies.jsonl"):
         assert (ours / "data" / name).read_bytes() == (theirs / "data" / name).read_bytes()
     assert (ours / "metrics.csv").read_text() == (theirs / "metrics.csv").read_text()
     assert (ours / "passk.csv").read_text() == (theirs / "passk.csv").read_text()
+    assert (ours / "hidden_shifts.csv").read_text() == (theirs / "hidden_shifts.csv").read_text()
 
 
 def test_dvc_metrics_and_plots_show_the_claims_and_the_curves(dvc_run, tmp_path):

@@ -103,3 +103,27 @@ def curves_figure(curves: dict[str, dict[str, list]], out: Path) -> None:
             ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, out)
+
+
+def shifts_figure(projected: dict, shifts: dict[str, dict], explained: list[float], out: Path) -> None:
+    """One panel per RL model: its last-layer shifts on the first two components of all models' shifts,
+    coloured by position kind, marked by level."""
+    fig, axes = plt.subplots(1, len(projected), figsize=(5 * len(projected), 4.5), squeeze=False,
+                             sharex=True, sharey=True)
+    colors = {"prompt": "tab:gray", "recalled": "tab:blue", "read": "tab:orange"}
+    markers = {"iid": "o", "composition": "s", "zero_shot": "^"}
+    for ax, (label, xy) in zip(axes[0], projected.items()):
+        kinds, levels = shifts[label]["kind"], shifts[label]["level"]
+        for kind, color in colors.items():
+            for lv, marker in markers.items():
+                pts = xy[(kinds == kind) & (levels == lv)]
+                if len(pts):
+                    ax.scatter(pts[:, 0], pts[:, 1], s=12, c=color, marker=marker, alpha=0.6,
+                               label=f"{kind}, {LEVEL_NAMES[lv]}")
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel(f"PC1 ({100 * explained[0]:.0f}% of the variance)")
+    axes[0][0].set_ylabel(f"PC2 ({100 * explained[1]:.0f}%)" if len(explained) > 1 else "PC2")
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle("Where RL moves the hidden states: RL model minus its start, last layer (shared PCA)")
+    fig.tight_layout()
+    save_figure(fig, out)

@@ -39,16 +39,17 @@ class StudyFiles:
     data: Path  # the data folder: plan.json, qa_<task>.jsonl
     predictions: dict[str, Path]  # model path -> its predictions.jsonl
     samples: dict[str, Path]  # model path -> its pass@k samples.json
+    shifts: dict[str, Path]  # RL model path -> its hidden-state shifts (src/evaluation/hidden.py)
     models: dict[str, Path]  # model path -> its folder (train_stats.json, curves/)
     generation: Path  # the generation benchmark's json
     matmul: Path  # the matmul peak's json
     benchmarks: list[Path]  # Snakemake's per-job benchmark files (absent under `dvc repro`: skipped)
 
     @classmethod
-    def of(cls, metrics, data, predictions, samples, models, generation, matmul, benchmarks) -> "StudyFiles":
+    def of(cls, metrics, data, predictions, samples, shifts, models, generation, matmul, benchmarks) -> "StudyFiles":
         by_model = lambda paths: {model_path(p): Path(p) for p in paths}  # noqa: E731
-        return cls(Path(metrics), Path(data), by_model(predictions), by_model(samples), by_model(models),
-                   Path(generation), Path(matmul), [Path(b) for b in benchmarks])
+        return cls(Path(metrics), Path(data), by_model(predictions), by_model(samples), by_model(shifts),
+                   by_model(models), Path(generation), Path(matmul), [Path(b) for b in benchmarks])
 
 
 def passk_seeds(p: Params) -> list[int]:

@@ -158,9 +158,29 @@ def localisation_section(errs: list[dict]) -> list[str]:
     return L + ["", "Per seed: [error_localisation.csv](error_localisation.csv).", ""]
 
 
+def shifts_section(summary: dict | None, sentence: str | None) -> list[str]:
+    """Where RL moves the hidden states: the figure, and the numbers beside it."""
+    if not summary or not summary["models"]:
+        return []
+    L = ["## Where RL moves the hidden states", "", "![hidden-state shifts](figures/hidden_shifts.png)", "",
+         f"The first two components explain {', '.join(f'{100 * e:.1f}%' for e in summary['explained'])} of "
+         "the variance of the last layer's shifts (all models together). Hop shift: the mean norm of RL's "
+         "shift at the hops' first tokens over the start's mean state norm, last layer; separation: the "
+         "distance between the mean recalled-hop and read-hop shifts over their spread (above 1: the two "
+         "kinds of hops move apart).", "",
+         "| RL model | positions | hop shift | recalled vs read separation |", "|---|---:|---:|---:|"]
+    for label, m in summary["models"].items():
+        sep = "-" if m["separation"] is None else f"{m['separation']:.2f}"
+        L.append(f"| {label} | {m['points']} | {m['hop_shift']:.3f} | {sep} |")
+    L += ["", *([sentence, ""] if sentence else []),
+          "Per layer and position kind: [hidden_shifts.csv](hidden_shifts.csv).", ""]
+    return L
+
+
 def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
            atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
-           wall: float | None, zero_shot: list[dict], sizes: dict) -> str:
+           wall: float | None, zero_shot: list[dict], sizes: dict, shifts: dict | None = None,
+           shift_sentence: str | None = None) -> str:
     """REPORT.md: `rows` are metrics.csv's, `claims` claims.verdicts', the rest the analyses of
     per_model.py, passk.py and cost.py."""
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
@@ -180,6 +200,7 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
     L += localisation_section(errs)
     L += atomic_error_section(atomic_errs)
     L += rl_signal_section(rl_signal)
+    L += shifts_section(shifts, shift_sentence)
     L += ["## Training curves", "", "![training curves](figures/training_curves.png)", "",
           f"Seed {seeds[0] if seeds else 0}'s models and the base: loss per optimizer step of knowledge injection "
           "and SFT, GRPO's reward per step with its spread (dvclive's files in each model's `curves/`; "

@@ -17,9 +17,11 @@ from pathlib import Path
 from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
+from ..models import Model
 from ..recipes import share_recipes
 from . import figures
-from .claims import verdicts
+from . import shifts as hidden
+from .claims import AMPL, SYNTH, verdicts
 from .cost import speed_rows, wall_span
 from .passk import passk_advantages, passk_curves, passk_rows
 from .per_model import (
@@ -55,6 +57,7 @@ def main() -> None:
     ap.add_argument("--data", required=True, type=Path, help="the data folder")
     ap.add_argument("--predictions", nargs="+", required=True, help="every evaluated model's predictions.jsonl")
     ap.add_argument("--samples", nargs="*", default=[], help="the pass@k samples.json files")
+    ap.add_argument("--shifts", nargs="*", default=[], help="the RL models' hidden-state shifts (.npz)")
     ap.add_argument("--models", nargs="+", required=True, help="the trained models' folders")
     ap.add_argument("--generation", required=True, type=Path, help="the generation benchmark's json")
     ap.add_argument("--matmul", required=True, type=Path, help="the matmul peak's json")
@@ -63,8 +66,8 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
     p, results = stages.load("report", args.params, args.preset).params, args.out
-    files = StudyFiles.of(args.metrics, args.data, args.predictions, args.samples, args.models, args.generation,
-                          args.matmul, args.benchmarks)
+    files = StudyFiles.of(args.metrics, args.data, args.predictions, args.samples, args.shifts, args.models,
+                          args.generation, args.matmul, args.benchmarks)
 
     # read and analyse
     rows = read_csv(files.metrics)
@@ -76,20 +79,27 @@ def main() -> None:
     gen = json.loads(files.generation.read_text())
     peak = json.loads(files.matmul.read_text())
     wall = wall_span(files.benchmarks)
+    shifts = {Model(path.split("/")[-1]).label: hidden.load(f) for path, f in files.shifts.items()}
+    shift_summary = hidden.summary(shifts) if shifts else None
 
     # write: tables, figures, then the report that links them
     for name, table in (("passk_samples", samples), ("passk", pk), ("error_localisation", errs),
-                        ("atomic_errors", atomic_errs), ("speed", speed), ("zero_shot_relations", zero_shot)):
+                        ("atomic_errors", atomic_errs), ("speed", speed), ("zero_shot_relations", zero_shot),
+                        ("hidden_shifts", [r for label, s in shifts.items() for r in hidden.layer_rows(label, s)])):
         atomic_write_text(results / f"{name}.csv", csv_text(table))
     for lv in LEVELS:  # one curve per model, for `dvc plots show`
         atomic_write_text(results / f"passk_{lv}.csv", csv_text(passk_curves(pk, lv)))
     figures.passk_figure(pk, results / "figures" / "passk.png")
     figures.comp_figure(rows, p.recipes, results / "figures" / "comp_levels.png")
     figures.curves_figure(training_curves(files, p), results / "figures" / "training_curves.png")
+    if shifts:
+        projected, explained = hidden.pca(shifts)
+        figures.shifts_figure(projected, shifts, explained, results / "figures" / "hidden_shifts.png")
     if share_recipes(p.recipes):
         figures.share_figure(rows, share_recipes(p.recipes), results / "figures" / "data_share.png")
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
-                  rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, comp_test_sizes(files))
+                  rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, comp_test_sizes(files),
+                  shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL))
     atomic_write_text(results / "REPORT.md", text)
     atomic_write_text(results / "headline.json",
                       json.dumps(headline(verdicts(rows), speed, peak, wall), indent=2) + "\n")

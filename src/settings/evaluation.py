@@ -18,3 +18,5 @@ class Evaluation:
     max_new_tokens: int = param("longest answer, tokens (greedy)", minimum=1)
     passk: PassK = param("pass@k of every RL model and the model it started from, on the Comp test")
     speed_questions: int = param("Comp test questions decoded batched and one at a time (speed benchmark)", minimum=1)
+    shift_questions: int = param("Comp test questions per level (the first ones) run with their gold chain through "
+                                 "each RL model and its start, for the hidden-state shifts", minimum=1)
