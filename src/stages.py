@@ -99,6 +99,7 @@ class SamplePassk(Evaluate):
 @dataclass(frozen=True)
 class BenchmarkGeneration(Evaluate):
     speed_questions: int = key("evaluation.speed_questions")
+    passk: evaluation.PassK = key("evaluation.passk")  # times pass@k sampling at `timed_samples`
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from src.analysis.figures import share_figure
 from src.analysis.passk import passk_advantages, passk_rows
 from src.analysis.render import other_experiments
 from src.analysis.sweep import sweep_rows, to_markdown
-from src.recipes import share_recipes
+from src.recipes import rl_pairs, share_recipes
 
 from .conftest import ROOT
 
@@ -192,6 +192,23 @@ def test_passk_verdicts_need_an_interval_that_excludes_zero():
     # one question: no interval, so no verdict either way, however large the advantage
     (a,) = passk_advantages(samples_for(r, "base", [0]) + samples_for(r, "rl", [8]))
     assert a["adv_k1"] == 100 and a["verdict"] == "no significant advantage"
+
+
+def test_passk_at_512_samples_and_what_it_costs(smoke_cfg):
+    """pass@k to the paper's n = 512 per question: the verdict reads k = 512; the report scales the generation
+    benchmark's timing to the study's pass@k sampling."""
+    from src.analysis.render import sampling_cost
+    from src.stages import settings
+    r = "SFT(Mem+Ctx)->RL(Comp)"
+    (a,) = passk_advantages(samples_for(r, "base", [0] * 6, n=512) + samples_for(r, "rl", [9, 30, 5, 12, 3, 1], n=512))
+    assert a["k_max"] == 512 and a["verdict"] == "persists (synthesis)"
+    assert [x["k"] for x in passk_rows(samples_for(r, "rl", [9, 0], n=512))] == list(range(1, 513))
+    p = settings("report", smoke_cfg).params  # 2 questions per level, one seed, the smoke's RL pairs
+    models = len({m for pair in rl_pairs(p.recipes) for m in pair})
+    (_, _, line, _) = sampling_cost(p, {"passk_sampling": {"questions": 3, "samples": 512, "seconds": 60.0,
+                                                     "seconds_per_question": 20.0}})
+    assert f"about {20.0 * 2 * 3 * models / 60:.0f} job-minutes" in line and "n = 512" in line
+    assert sampling_cost(p, {}) == []  # a generation benchmark from before the timing: nothing claimed
 
 
 def test_passk_curves_average_the_unbiased_estimator_over_questions():

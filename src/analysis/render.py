@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ..data.questions import LEVELS
-from ..recipes import ATOMIC_SFT, chain_label, chain_slug, same_questions_recipes, share_recipes
+from ..recipes import ATOMIC_SFT, chain_label, chain_slug, rl_pairs, same_questions_recipes, share_recipes
 from ..settings.declare import as_dict
 from .claims import ATOMIC, cell_pm, comp_cell, fmt, gain
 from .cost import speed_section
@@ -116,7 +116,24 @@ def other_experiments(rows: list[dict], p: Params) -> list[str]:
     return L
 
 
-def passk_section(p: Params, advantages: list[dict]) -> list[str]:
+def sampling_cost(p: Params, gen: dict) -> list[str]:
+    """What a larger n costs: the generation benchmark's timing of pass@k sampling, scaled to this study's
+    pass@k (every model of the RL pairs, the first seeds, the questions of every level)."""
+    t = gen.get("passk_sampling")
+    if not t:
+        return []
+    pk = p.evaluation.passk
+    models = pk.seeds * len({m for pair in rl_pairs(p.recipes) for m in pair})
+    minutes = t["seconds_per_question"] * pk.questions * len(LEVELS) * models / 60
+    return ["### What a larger n costs", "",
+            f"Drawing n = {t['samples']} completions took {t['seconds_per_question']:.1f} s "
+            f"per question (the generation benchmark, {t['questions']} questions, the base model, whose answers run "
+            f"longest); this study's pass@k at n = {t['samples']} ({pk.questions} questions x {len(LEVELS)} levels "
+            f"x {models} models) would take about {minutes:.0f} job-minutes. Set `evaluation.passk.samples` "
+            f"to {t['samples']} to run it: only the sampling jobs and the report rerun.", ""]
+
+
+def passk_section(p: Params, advantages: list[dict], gen: dict) -> list[str]:
     L = ["## pass@k: synthesis or amplification?", "", "![pass@k](figures/passk.png)", "",
           f"Unbiased pass@k from n = {p.evaluation.passk.samples} samples per question "
           f"(temperature {p.evaluation.passk.temperature}), {p.evaluation.passk.questions} "
@@ -130,7 +147,7 @@ def passk_section(p: Params, advantages: list[dict]) -> list[str]:
                  f"{cell_pm(a['adv_kmax'], a['ci_kmax'])} (k={a['k_max']}) | {a['verdict']} |")
     L += ["", "± is the 95% interval over questions (paired); a verdict needs an interval that excludes zero: "
           "*persists* if the advantage at the largest k does, *vanishes* if only the one at k=1 does.", ""]
-    return L
+    return L + sampling_cost(p, gen)
 
 
 def localisation_section(errs: list[dict]) -> list[str]:
@@ -196,7 +213,7 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
     L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
           "per seed: [metrics.csv](metrics.csv).", ""]
     L += zero_shot_section(zero_shot, sizes)
-    L += passk_section(p, advantages)
+    L += passk_section(p, advantages, gen)
     L += localisation_section(errs)
     L += atomic_error_section(atomic_errs)
     L += rl_signal_section(rl_signal)

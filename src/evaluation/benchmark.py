@@ -3,7 +3,9 @@
   matmul      this machine's measured matrix-multiply peak (fp32 and bf16), the yardstick for the
               training stages' model FLOP/s
   generation  greedy decoding of the same Comp test questions batched (with the KV cache) and one
-              question at a time; the ratio of the two and whether they agree
+              question at a time; the ratio of the two and whether they agree; and pass@k sampling at
+              `evaluation.passk.timed_samples` per question on one question per level (the paper's n = 512
+              costs what this says before anyone sets `samples` to it)
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from ..io import atomic_write_text, read_jsonl
 from ..text import prompt_of
 from ..training.common import load_model, load_tokenizer, setup
 from .evaluate import device, generate
+from .sample import passk_questions
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,17 @@ def generation_speed(model, tokenizer, prompts: list[str], batch_size: int, max_
     return out
 
 
+def sampling_speed(model, tokenizer, prompts: list[str], samples: int, temperature: float, batch_size: int,
+                   max_new_tokens: int) -> dict:
+    """Seconds to draw `samples` completions of each prompt as sample_passk does (same batches)."""
+    t0 = time.perf_counter()
+    generate(model, tokenizer, [q for q in prompts for _ in range(samples)], batch_size, max_new_tokens,
+             f"pass@k timing, n = {samples}", temperature=temperature)
+    seconds = time.perf_counter() - t0
+    return {"questions": len(prompts), "samples": samples, "seconds": seconds,
+            "seconds_per_question": seconds / len(prompts)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["matmul", "generation"])
@@ -113,10 +127,15 @@ def main() -> None:
         s = stages.load("benchmark_generation", args.params, args.preset)
         rows = [r for r in read_jsonl(args.data / "qa_comp.jsonl") if r["split"] in LEVELS][: s.speed_questions]
         model = load_model(args.model).to(device()).eval()
-        result = generation_speed(model, load_tokenizer(args.model), [prompt_of(r) for r in rows],
-                                  s.batch_size, s.max_new_tokens)
+        tokenizer = load_tokenizer(args.model)
+        result = generation_speed(model, tokenizer, [prompt_of(r) for r in rows], s.batch_size, s.max_new_tokens)
+        result["passk_sampling"] = sampling_speed(
+            model, tokenizer, [prompt_of(r) for r in passk_questions(args.data, 1)], s.passk.timed_samples,
+            s.passk.temperature, s.batch_size * 4, s.max_new_tokens)  # sample_passk's batch
         log.info("batched %.1fs, one at a time %.1fs: %.1fx; transformers' generate, batched: %.1fs",
                  result["batched_s"], result["one_at_a_time_s"], result["speedup"], result["library_batched_s"])
+        log.info("pass@k sampling, n = %d: %.1f s per question", s.passk.timed_samples,
+                 result["passk_sampling"]["seconds_per_question"])
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
 
 

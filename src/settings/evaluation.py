@@ -10,6 +10,9 @@ class PassK:
     questions: int = param("Comp test questions per level", minimum=1)
     samples: int = param("samples n per question; pass@k for k = 1..n", minimum=1)
     temperature: float = param("sampling temperature", exclusive_minimum=0)
+    timed_samples: int = param("samples per question the generation benchmark times on one question per level: "
+                               "what a larger n (the paper's 512) would cost, before anyone sets `samples` to it",
+                               minimum=1)
 
 
 @section
