@@ -97,9 +97,10 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None, eve
     for name in presets if every_preset else ():  # a typo in any preset fails now
         if name != preset:
             _validate(resolve(raw, name), f"{path} (preset {name!r})")
-    unknown = [p for p in raw.get("sweep", []) if p != "default" and p not in presets]
-    if unknown:
-        raise ConfigError(f"{path}: sweep names unknown presets {unknown}; add them under `presets:`")
+    for key in ("sweep", "scaling"):
+        unknown = [p for p in raw.get(key, []) if p != "default" and p not in presets]
+        if unknown:
+            raise ConfigError(f"{path}: {key} names unknown presets {unknown}; add them under `presets:`")
     cfg["recipes"] = canonical_recipes(cfg["recipes"], f"{path} (preset {preset!r})")
     return cfg
 

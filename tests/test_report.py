@@ -143,7 +143,8 @@ def test_sweep_cost_from_headline_or_older_report(tmp_path):
     claims = [{"claim": "1. SFT generalization paradox: ...", "verdict": "partly", "ours": "I.I.D. 70.0"}]
     speed = [{"seconds": 600.0}, {"seconds": 1200.0}]
     (new / "headline.json").write_text(json.dumps(headline(claims, speed, {"machine": "AMD EPYC (AVX2)",
-                                                                           "device": "cpu", "fp32_gflops": 131.4}, 1260.0)))
+                                                                           "device": "cpu", "fp32_gflops": 131.4}, 1260.0,
+                                                            1_400_000)))
     assert json.loads((new / "headline.json").read_text())["claims"]["1"] == {"verdict": "partly", "ours": "I.I.D. 70.0"}
     assert cost(new) == "21.0 (30.0), AMD EPYC (AVX2)"
     (old / "REPORT.md").write_text("## Speed\n\nMeasured matmul peak of this machine (cpu, 2 threads): 289 GFLOP/s.\n"
@@ -151,6 +152,42 @@ def test_sweep_cost_from_headline_or_older_report(tmp_path):
                                    "sum of job times: 8653 s (144.2 min; jobs run side by side)\n")
     assert cost(old) == "75.7 (144.2), cpu, 2 threads"
     assert cost(bare) == "-"
+
+
+def test_the_claims_against_model_size(tmp_path):
+    """Two sizes run (one with three seeds, one with one), one not: the rows carry each claim's figures with
+    their intervals, the figure is drawn, the missing size is listed as not run."""
+    import json
+
+    from src.analysis.scaling import scaling_figure, scaling_rows, to_markdown
+    from src.analysis.tables import COLUMNS
+    from src.io import csv_text
+
+    def study(name, params, seeds, zs_synth):
+        folder = tmp_path / name
+        folder.mkdir()
+        rows = []
+        for s in seeds:
+            cells = {("SFT(Comp)", "iid"): 0.9, ("SFT(Comp)", "zero_shot"): 0.1, ("SFT(Mem+Ctx)", "zero_shot"): 0.1,
+                     ("SFT(Comp)->RL(Comp)", "zero_shot"): 0.12, ("SFT(Mem+Ctx)->RL(Comp)", "zero_shot"): zs_synth + s / 100}
+            rows += [{"model": m, "seed": s, "task": "comp", "level": lv, "accuracy": a, "n": 100}
+                     for (m, lv), a in cells.items()]
+        (folder / "metrics.csv").write_text(csv_text(rows, COLUMNS))
+        (folder / "headline.json").write_text(json.dumps({"parameters": params, "wall_minutes": 10.0,
+                                                           "job_minutes": 20.0, "machine": "cpu"}))
+    study("big", 5_000_000, [0], 0.5)
+    study("mid", 1_400_000, [0, 1, 2], 0.4)
+    rows = scaling_rows(["small", "mid", "big"], tmp_path)
+    assert rows[0]["status"].startswith("not run yet")
+    mid, big = rows[1], rows[2]
+    assert (mid["parameters"], mid["seeds"], big["seeds"]) == (1_400_000, 3, 1)
+    assert mid["SFT(Comp) I.I.D."] == 90.0 and mid["RL gain from SFT(Mem+Ctx), Zero-shot"] == 31.0  # 40 + s - 10
+    assert mid["RL gain from SFT(Mem+Ctx), Zero-shot ±"] > 0 and big["SFT(Comp) I.I.D. ±"] != big["SFT(Comp) I.I.D. ±"]
+    assert big["RL from SFT(Mem+Ctx) minus SFT(Comp), Zero-shot"] == 40.0 and big["claim 1"] == "reproduced"
+    text = to_markdown(rows)
+    assert "| mid | 1.40M | 3 | 90.0 ± 0.0 |" in text and "| big | 5.00M | 1 | 90.0 |" in text
+    assert scaling_figure(rows, tmp_path / "scaling.png") and (tmp_path / "scaling.png").read_bytes()[:4] == b"\x89PNG"
+    assert not scaling_figure(rows[:2], tmp_path / "one.png")  # one size: no curve to draw
 
 
 def test_wall_time_counts_the_time_some_job_ran(tmp_path):

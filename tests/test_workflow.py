@@ -144,6 +144,7 @@ def test_report_figures_and_analyses(snakemake_run):
     assert gen["batched_s"] > 0 and gen["one_at_a_time_s"] > 0
     # pass@k at a larger n, timed on one question per level (smoke: n = 8), and what it would cost in the report
     assert (gen["passk_sampling"]["questions"], gen["passk_sampling"]["samples"]) == (3, 8)
+    assert json.loads((out / "headline.json").read_text())["parameters"] > 0  # the scaling table's x axis
     assert "### What a larger n costs\n\nDrawing n = 8 completions" in report
     # where RL moves the hidden states: every RL(Comp) model of seed 0, every layer, the three position kinds
     assert "## Where RL moves the hidden states" in report and (out / "figures/hidden_shifts.png").exists()

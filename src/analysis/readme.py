@@ -19,7 +19,8 @@ BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("r
           "trainer_sft": ("speed/trainer_sft_1t.md", None, None),  # python -m src.training.bench
           "trainer_inject": ("speed/trainer_inject_2t.md", None, None),
           "sweep": ("../sweep.md", None, None),  # results/sweep.md: every preset of the sweep
-          "findings": ("../findings.md", None, None)}  # results/findings.md: what the sweep shows
+          "findings": ("../findings.md", None, None),  # results/findings.md: what the sweep shows
+          "scaling": ("../scaling.md", None, None)}  # results/scaling.md: the claims against model size
 
 
 DOCS = ("README.md", "docs/results.md", "docs/design.md")  # the pages that hold blocks

@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 from pathlib import Path
+
+from safetensors import safe_open
 
 from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
-from ..models import Model
+from ..models import BASE_SLUG, Model
 from ..recipes import share_recipes
 from . import figures
 from . import shifts as hidden
@@ -40,9 +43,20 @@ from .tables import read_csv
 log = logging.getLogger(__name__)
 
 
-def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None) -> dict:
-    """The study in a few values: each claim's verdict and figures, and what the study cost on which machine."""
+def parameter_count(model: Path) -> int | None:
+    """The parameters in a model folder's single safetensors file (None for sharded or adapter-only folders)."""
+    weights = model / "model.safetensors"
+    if not weights.exists():
+        return None
+    with safe_open(weights, "pt") as f:
+        return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+
+
+def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None, parameters: int | None) -> dict:
+    """The study in a few values: each claim's verdict and figures, the model's size, and what the study cost
+    on which machine."""
     return {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
+            "parameters": parameters,
             "wall_minutes": None if wall_s is None else round(wall_s / 60, 1),
             "job_minutes": round(sum(r["seconds"] for r in speed) / 60, 1),
             "machine": peak.get("machine", peak["device"]), "fp32_gflops": round(peak["fp32_gflops"])}
@@ -101,8 +115,9 @@ def main() -> None:
                   rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, comp_test_sizes(files),
                   shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL))
     atomic_write_text(results / "REPORT.md", text)
+    size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
     atomic_write_text(results / "headline.json",
-                      json.dumps(headline(verdicts(rows), speed, peak, wall), indent=2) + "\n")
+                      json.dumps(headline(verdicts(rows), speed, peak, wall, size), indent=2) + "\n")
     log.info("wrote %s", results / "REPORT.md")
 
 

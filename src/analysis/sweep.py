@@ -15,7 +15,7 @@ import yaml
 
 from ..io import atomic_write_text, csv_text
 from ..presets import preset_overlay
-from . import findings
+from . import findings, scaling
 from .claims import verdicts
 from .cost import cost
 from .intervals import mean_ci
@@ -104,6 +104,10 @@ def main() -> None:
     atomic_write_text(args.results / "sweep.csv", csv_text(rows))
     atomic_write_text(args.results / "sweep.md", to_markdown(rows))
     atomic_write_text(args.results / "findings.md", findings.to_markdown(findings.findings(args.params, args.results)))
+    sizes = scaling.scaling_rows(yaml.safe_load(args.params.read_text()).get("scaling", []), args.results)
+    atomic_write_text(args.results / "scaling.csv", csv_text(sizes, list(dict.fromkeys(k for r in sizes for k in r))))
+    atomic_write_text(args.results / "scaling.md", scaling.to_markdown(sizes))
+    scaling.scaling_figure(sizes, args.results / "figures" / "scaling.png")
     print(to_markdown(rows))
 
 
