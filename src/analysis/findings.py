@@ -68,7 +68,7 @@ def findings(params: Path, results: Path) -> list[str]:
                                        ("rich_19m", "a 19M-parameter model")) if p in m]
     if len(ctx) >= 2:
         parts = [f"{_f(m[p](ATOMIC, 'ctx', 'iid'))} ({label}, `{p}`)" for p, label in ctx]
-        out.append("*Reading from the prompt (Ctx) is what the 1.4M-parameter model lacks.* Ctx I.I.D. after "
+        out.append("*Reading from the prompt (Ctx) is what the 1.2M-parameter model lacks.* Ctx I.I.D. after "
                    "SFT(Mem+Ctx): " + ", ".join(parts) + ". The bar is 90.")
     if "rich_19m" in m:
         b = m["rich_19m"]
