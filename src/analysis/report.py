@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 from pathlib import Path
-
-from safetensors import safe_open
 
 from .. import stages
 from ..data.questions import LEVELS
@@ -44,12 +41,9 @@ log = logging.getLogger(__name__)
 
 
 def parameter_count(model: Path) -> int | None:
-    """The parameters in a model folder's single safetensors file (None for sharded or adapter-only folders)."""
-    weights = model / "model.safetensors"
-    if not weights.exists():
-        return None
-    with safe_open(weights, "pt") as f:
-        return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+    """The model's size as its trainer recorded it (train_stats.json); None where it was not trained here."""
+    stats = model / "train_stats.json"
+    return json.loads(stats.read_text()).get("parameters") if stats.exists() else None
 
 
 def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None, parameters: int | None) -> dict:
