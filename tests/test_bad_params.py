@@ -74,6 +74,8 @@ BAD_EDITS = {
                        "training.sft: Additional properties are not allowed ('epoch' was unexpected)"),
     "a sweep of an unknown preset": (edit("sweep", ["default", "no_such_preset"]),
                                      "sweep names unknown presets ['no_such_preset']"),
+    "a scaling study of an unknown preset": (edit("scaling", ["scale_small", "scale_huge"]),
+                                             "scaling names unknown presets ['scale_huge']"),
     "too many templates": (edit("world.templates", 5), "world.templates: 5 is greater than the maximum of 3"),
     "a negative learning rate": (edit("training.sft.learning_rate", -0.001),
                                  "training.sft.learning_rate: -0.001 is less than or equal to the minimum of 0"),
