@@ -78,6 +78,29 @@ def parent_dir(wildcards):
     return f"{RESULTS}/models/{BASE}" if parent == BASE else f"{RESULTS}/models/seed{wildcards.seed}/{parent}"
 
 
+def saves_adapter(model):
+    """Whether the stage that writes `model` (a folder under models/) saves a LoRA adapter (model.lora, or a
+    LoRA(...) stage) instead of full weights."""
+    if CFG["model"]["lora"]["enabled"]:
+        return True
+    return model != BASE and slug_steps(model.split("/", 1)[1])[-1].method == "lora"
+
+
+def loaded_with(model):
+    """The folders that loading `model` reads besides its own: an adapter is put back over the model its stage
+    started from, and that over its own start, down to full weights (src/training/common.py load_model).
+    Inputs of every rule that loads `model`, so both tools see them; none where stages save full weights."""
+    found = []
+    while saves_adapter(model):
+        if model == BASE:  # the base's adapter lies over the generic model or the pretrained checkpoint
+            found += [f"{RESULTS}/models/{GENERIC_MODEL}"] if GENERIC else pretrained_inputs().get("pretrained", [])
+            break
+        seed, chain = model.split("/", 1)
+        model = parent_of(chain) if parent_of(chain) == BASE else f"{seed}/{parent_of(chain)}"
+        found.append(f"{RESULTS}/models/{model}")
+    return found
+
+
 def tasks_of(chain):
     """Training data of the chain's last stage, as the entry points take it: 'mem ctx'."""
     return " ".join(slug_steps(chain)[-1].data)

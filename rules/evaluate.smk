@@ -6,6 +6,7 @@ rule evaluate:
     input:
         data=f"{RESULTS}/data",
         model=f"{RESULTS}/models/{{model}}",
+        bases=lambda w: loaded_with(w.model),
         code=code("src.evaluation.evaluate", stage="evaluate"),
     output:
         predictions=f"{RESULTS}/eval/{{model}}/predictions.jsonl",
@@ -32,6 +33,7 @@ rule sample_passk:
     input:
         data=f"{RESULTS}/data",
         model=f"{RESULTS}/models/{{model}}",
+        bases=lambda w: loaded_with(w.model),
         code=code("src.evaluation.sample", stage="sample_passk"),
     output:
         f"{RESULTS}/passk/{{model}}/samples.json",
@@ -56,7 +58,9 @@ rule hidden_shifts:
     input:
         data=f"{RESULTS}/data",
         model=f"{RESULTS}/models/{{model}}",
+        bases=lambda w: loaded_with(w.model),
         start=lambda w: f"{RESULTS}/models/{SHIFT_STARTS[w.model]}",
+        start_bases=lambda w: loaded_with(SHIFT_STARTS[w.model]),
         code=code("src.evaluation.hidden", stage="hidden_shifts"),
     output:
         f"{RESULTS}/hidden/{{model}}/shifts.npz",
@@ -81,6 +85,7 @@ rule benchmark_generation:
     input:
         data=f"{RESULTS}/data",
         model=f"{RESULTS}/models/{BASE}",
+        bases=loaded_with(BASE),
         code=code("src.evaluation.benchmark", stage="benchmark_generation"),
     output:
         f"{RESULTS}/speed/generation.json",

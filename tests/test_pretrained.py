@@ -59,3 +59,18 @@ def test_a_pretrained_checkpoint_is_an_input_and_lora_saves_adapters(smoke_data,
     stages = yaml.safe_load(build("smoke_pt", work / "params.yaml"))["stages"]
     assert str(ckpt / "model.safetensors") in stages["inject_knowledge"]["deps"]
     assert str(ckpt / "tokenizer.json") in stages["build_tokenizer"]["deps"]
+    # an adapter is loaded over the model its stage started from: that folder is an input of what loads it
+    base = "results/smoke_pt/models/seed0/sft-mem+ctx"
+    assert base in stages["evaluate-seed0_sft-mem_ctx__lora-comp"]["deps"]
+    assert "results/smoke_pt/models/inject" not in stages["evaluate-seed0_sft-mem_ctx__lora-comp"]["deps"]
+
+    # model.lora: every stage saves an adapter, so loading one reads its whole line down to the checkpoint
+    raw["presets"]["smoke_pt_lora"] = {"extends": "smoke_pt", "recipes": ["SFT(Mem+Ctx)->RL(Comp)"],
+                                       "model": {"lora": {"enabled": True}}}
+    (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    stages = yaml.safe_load(build("smoke_pt_lora", work / "params.yaml"))["stages"]
+    line = ["results/smoke_pt_lora/models/seed0/sft-mem+ctx", "results/smoke_pt_lora/models/inject",
+            str(ckpt / "model.safetensors")]
+    assert set(line) <= set(stages["evaluate-seed0_sft-mem_ctx__grpo-comp"]["deps"])
+    assert set(line[1:]) <= set(stages["train_grpo-seed0-sft-mem_ctx__grpo-comp"]["deps"])
+    assert str(ckpt / "model.safetensors") in stages["evaluate-inject"]["deps"]
