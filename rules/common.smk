@@ -73,17 +73,20 @@ def parent_of(chain):
     return chain_slug(slug_steps(chain)[:-1]) or BASE
 
 
+def parent_model(seed, chain):
+    """The model a chain's last stage starts from, as a folder under models/: the base, or seed<N>/<chain>."""
+    parent = parent_of(chain)
+    return BASE if parent == BASE else f"seed{seed}/{parent}"
+
+
 def parent_dir(wildcards):
-    parent = parent_of(wildcards.chain)
-    return f"{RESULTS}/models/{BASE}" if parent == BASE else f"{RESULTS}/models/seed{wildcards.seed}/{parent}"
+    return f"{RESULTS}/models/{parent_model(wildcards.seed, wildcards.chain)}"
 
 
 def saves_adapter(model):
     """Whether the stage that writes `model` (a folder under models/) saves a LoRA adapter (model.lora, or a
     LoRA(...) stage) instead of full weights."""
-    if CFG["model"]["lora"]["enabled"]:
-        return True
-    return model != BASE and slug_steps(model.split("/", 1)[1])[-1].method == "lora"
+    return CFG["model"]["lora"]["enabled"] or (model != BASE and slug_steps(Path(model).name)[-1].method == "lora")
 
 
 def loaded_with(model):
@@ -95,8 +98,7 @@ def loaded_with(model):
         if model == BASE:  # the base's adapter lies over the generic model or the pretrained checkpoint
             found += [f"{RESULTS}/models/{GENERIC_MODEL}"] if GENERIC else pretrained_inputs().get("pretrained", [])
             break
-        seed, chain = model.split("/", 1)
-        model = parent_of(chain) if parent_of(chain) == BASE else f"{seed}/{parent_of(chain)}"
+        model = parent_model(Path(model).parent.name.removeprefix("seed"), Path(model).name)
         found.append(f"{RESULTS}/models/{model}")
     return found
 

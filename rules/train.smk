@@ -65,7 +65,7 @@ rule train_sft:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
-        bases=lambda w: loaded_with(parent_dir(w).removeprefix(f"{RESULTS}/models/")),
+        bases=lambda w: loaded_with(parent_model(w.seed, w.chain)),
         code=code("src.training.launch", "src.training.sft", stage="train_sft"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
@@ -97,7 +97,7 @@ rule train_grpo:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
-        bases=lambda w: loaded_with(parent_dir(w).removeprefix(f"{RESULTS}/models/")),
+        bases=lambda w: loaded_with(parent_model(w.seed, w.chain)),
         code=code("src.training.launch", "src.training.grpo", stage="train_grpo"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
