@@ -269,3 +269,27 @@ def test_metrics_csv_of_an_older_study_reads_the_same(tmp_path):
             w.writerows({name if k == "model" else k: v for k, v in r.items()} for r in rows)
     assert read_csv(tmp_path / "recipe.csv") == read_csv(tmp_path / "model.csv")
     assert read_csv(tmp_path / "model.csv")[0]["model"] == "SFT(Mem+Ctx)"
+
+
+def test_comp_accuracy_apart_by_whether_the_prompt_prints_the_answer(tmp_path):
+    """A reader that copies the context's value scores only where the context states the final answer."""
+    import json
+    from types import SimpleNamespace
+
+    from src.analysis.per_model import answer_source_rows
+    from src.analysis.render import answer_source_section
+
+    qs = [{"id": "q1", "split": "zero_shot", "answer": "Oak Prize", "context": "B's award is Oak Prize."},
+          {"id": "q2", "split": "zero_shot", "answer": "Eric", "context": "A's colleague is B."},
+          {"id": "q3", "split": "iid", "answer": "Lima", "context": "C's city is Lima."}]
+    (tmp_path / "qa_comp.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
+    preds = tmp_path / "predictions.jsonl"
+    preds.write_text("".join(json.dumps({"id": q["id"], "task": "comp", "level": q["split"],
+                                         "correct": q["answer"] in q["context"]}) + "\n" for q in qs))
+    files = SimpleNamespace(data=tmp_path, predictions={"seed0/sft-ctx": preds})
+    rows = answer_source_rows(files, SimpleNamespace(recipes=["SFT(Ctx)"], seeds=[0]))
+    got = {(r["level"], r["answer"]): (r["correct"], r["questions"]) for r in rows}
+    assert got[("zero_shot", "in the prompt")] == (1, 1) and got[("zero_shot", "recalled only")] == (0, 1)
+    assert got[("iid", "in the prompt")] == (1, 1) and got[("composition", "recalled only")] == (0, 0)
+    line = next(x for x in answer_source_section(rows) if x.startswith("| SFT(Ctx)"))
+    assert line == "| SFT(Ctx) | 100.0 (n=1) | - (n=0) | - (n=0) | - (n=0) | 100.0 (n=1) | 0.0 (n=1) |"

@@ -147,6 +147,26 @@ def zero_shot_relation_rows(files: StudyFiles, p: Params) -> list[dict]:
     return rows
 
 
+def answer_source_rows(files: StudyFiles, p: Params) -> list[dict]:
+    """Per model, seed and Comp test level: the questions whose context prints the final answer (a reader can
+    copy it without recalling a hop) apart from those whose answer only recall reaches, and how many of
+    each the model answers. The claims' Comp numbers mix the two kinds."""
+    records = [r for r in read_jsonl(files.data / "qa_comp.jsonl") if r["split"] in LEVELS]
+    rows = []
+    for chain in model_chains(p.recipes):
+        for seed in p.seeds:
+            model = Model(chain, seed)
+            preds = _predictions(files, model, "comp")
+            for lv in LEVELS:
+                for printed in (True, False):
+                    ids = [r["id"] for r in records
+                           if r["split"] == lv and (r["answer"] in r.get("context", "")) == printed]
+                    rows.append({"model": model.label, "seed": seed, "level": lv,
+                                 "answer": "in the prompt" if printed else "recalled only",
+                                 "questions": len(ids), "correct": sum(preds[i]["correct"] for i in ids)})
+    return rows
+
+
 def comp_test_sizes(files: StudyFiles) -> dict:
     """What the Comp verdicts rest on: Comp's relations and test paths per level (plan.json)."""
     plan = json.loads((files.data / "plan.json").read_text())

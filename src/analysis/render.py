@@ -73,6 +73,27 @@ def zero_shot_section(rows: list[dict], sizes: dict) -> list[str]:
     return L + ["", "Per seed: [zero_shot_relations.csv](zero_shot_relations.csv).", ""]
 
 
+def answer_source_section(rows: list[dict]) -> list[str]:
+    """Comp exact match by whether the prompt prints the answer, per model and level, summed over seeds."""
+    if not rows:
+        return []
+    kinds = ("in the prompt", "recalled only")
+    L = ["Comp exact match (%) by where the final answer is, summed over seeds: *in the prompt* where the "
+         "context paragraph states it (reading alone can answer), *recalled only* where a parametric hop "
+         "ends the chain.", "",
+         "| model | " + " | ".join(f"{LEVEL_NAMES[lv]}, {k}" for lv in LEVELS for k in kinds) + " |",
+         "|---|" + "---:|" * (len(LEVELS) * len(kinds))]
+    for model in dict.fromkeys(r["model"] for r in rows):
+        cells = []
+        for lv in LEVELS:
+            for k in kinds:
+                rs = [r for r in rows if r["model"] == model and r["level"] == lv and r["answer"] == k]
+                n = sum(r["questions"] for r in rs)
+                cells.append(f"{fmt(100 * sum(r['correct'] for r in rs) / n if n else None)} (n={n})")
+        L.append(f"| {model} | " + " | ".join(cells) + " |")
+    return L + [""]
+
+
 def rl_signal_section(rows: list[dict]) -> list[str]:
     if not rows:
         return []
@@ -197,7 +218,7 @@ def shifts_section(summary: dict | None, sentence: str | None) -> list[str]:
 def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
            atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
            wall: float | None, zero_shot: list[dict], sizes: dict, shifts: dict | None = None,
-           shift_sentence: str | None = None) -> str:
+           shift_sentence: str | None = None, sources: list[dict] | None = None) -> str:
     """REPORT.md: `rows` are metrics.csv's, `claims` claims.verdicts', the rest the analyses of
     per_model.py, passk.py and cost.py."""
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
@@ -213,6 +234,7 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
     L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
           "per seed: [metrics.csv](metrics.csv).", ""]
     L += zero_shot_section(zero_shot, sizes)
+    L += answer_source_section(sources or [])
     L += passk_section(p, advantages, gen)
     L += localisation_section(errs)
     L += atomic_error_section(atomic_errs)

@@ -26,6 +26,7 @@ from .cost import speed_rows, wall_span
 from .passk import passk_advantages, passk_curves, passk_rows
 from .per_model import (
     StudyFiles,
+    answer_source_rows,
     atomic_error_rows,
     comp_test_sizes,
     error_rows,
@@ -107,7 +108,8 @@ def main() -> None:
         figures.share_figure(rows, share_recipes(p.recipes), results / "figures" / "data_share.png")
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
                   rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, comp_test_sizes(files),
-                  shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL))
+                  shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL),
+                  answer_source_rows(files, p))
     atomic_write_text(results / "REPORT.md", text)
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
     atomic_write_text(results / "headline.json",
