@@ -19,7 +19,7 @@ from ..models import BASE_SLUG
 INJECT_SHARE = 0.35  # knowledge injection: model FLOP/s over the fp32 peak
 SFT_SHARE = 0.30  # an SFT job: over the peak's share of the job's threads
 BATCHED_SPEEDUP = 10.0  # batched generation over one question at a time
-STUDY_MINUTES = 20.0  # wall time of the whole default study
+STUDY_MINUTES = 60.0  # wall time of the whole default study on the 2-core machine (issue 21's target)
 
 
 def job_name(tsv: Path) -> str:

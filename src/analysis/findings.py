@@ -45,11 +45,11 @@ def _rl(params: Path, preset: str) -> str:
 def findings(params: Path, results: Path) -> list[str]:
     m = {p.name: Metrics(p / "metrics.csv") for p in sorted(results.iterdir()) if (p / "metrics.csv").exists()}
     out = []
-    if {"default", "default_shared"} <= set(m):
-        new, old = m["default"], m["default_shared"]
+    if {"small", "default_shared"} <= set(m):  # the same small world under both designs
+        new, old = m["small"], m["default_shared"]
         parts = [f"{x} {_f(old(x, 'comp', 'zero_shot'))} -> {_f(new(x, 'comp', 'zero_shot'))}"
                  for x in (ATOMIC, COMP, ATOMIC + "->RL(Comp)", COMP + "->RL(Comp)")]
-        out.append("*What per-task levels change in the default study* (`default_shared` -> `default`). Comp "
+        out.append("*What per-task levels change in the small world* (`default_shared` -> `small`). Comp "
                    "Zero-shot: " + "; ".join(parts) + ". SFT(Mem+Ctx)'s Mem I.I.D. / Composition: "
                    f"{_f(old(ATOMIC, 'mem', 'iid'))} / {_f(old(ATOMIC, 'mem', 'composition'))} -> "
                    f"{_f(new(ATOMIC, 'mem', 'iid'))} / {_f(new(ATOMIC, 'mem', 'composition'))}; Ctx I.I.D. "
@@ -118,7 +118,43 @@ def findings(params: Path, results: Path) -> list[str]:
         out.append("*What RL needs to synthesize: steps on many questions, not a larger step* (the same SFT "
                    "models, one seed). Comp Zero-shot after RL from SFT(Mem+Ctx), from "
                    f"{_f(m[rl[0]](ATOMIC, 'comp', 'zero_shot'))}: " + ", ".join(parts) + ".")
+    if "default" in m:
+        out.append(_default(m["default"], results))
+    curve = _cost_curve(params, results, m)
+    if curve:
+        out.append(curve)
     return out
+
+
+def _default(x: Metrics, results: Path) -> str:
+    """The chosen regime with three seeds and every recipe, beside the one-seed probe it grew from."""
+    v = {c["claim"].split(".")[0]: c for c in verdicts(x.rows)}
+    return ("*The chosen regime with every recipe and three seeds* (`default`, "
+            f"{cost(results / 'default')}: wall min (job min), machine). Claims 1 / 2 / 3 / 4: "
+            + " / ".join(v[k]["verdict"] for k in "1234" if k in v)
+            + f". SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))} (the bar: 80), Zero-shot "
+            f"{_f(x(COMP, 'comp', 'zero_shot'))}; Comp Zero-shot gained by RL(Comp): "
+            + ", ".join(f"from {b} {_f(x(b + '->RL(Comp)', 'comp', 'zero_shot') - x(b, 'comp', 'zero_shot'))}"
+                        for b in (ATOMIC, COMP, "SFT(Mem)", "SFT(Ctx)"))
+            + " (claim 3 asks each other gain to stay under a third of the first).")
+
+
+def _cost_curve(params: Path, results: Path, m: dict) -> str | None:
+    """Claims 1-3 against the wall time of every per-task-levels study that ran, cheapest first."""
+    rows = []
+    for p in m:
+        if load_params(params, p)["questions"]["level_split"] != "per_task":
+            continue
+        c = cost(results / p)
+        if c == "-":
+            continue
+        v = {d["claim"].split(".")[0]: d["verdict"] for d in verdicts(m[p].rows)}
+        rows.append((float(c.split()[0]), f"`{p}` {c.split(',')[0]}: {v.get('1', '-')} / {v.get('2', '-')} / "
+                                          f"{v.get('3', '-')}"))
+    if len(rows) < 2:
+        return None
+    return ("*Claims 1 / 2 / 3 against cost* (per-task levels; wall min (job min) as each study ran, some "
+            "beside other work on the same cores): " + "; ".join(r for _, r in sorted(rows)) + ".")
 
 
 def to_markdown(items: list[str]) -> str:
