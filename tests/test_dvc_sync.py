@@ -31,3 +31,20 @@ def test_every_snakemake_job_is_a_dvc_stage_with_the_same_command_and_files():
         # the same inputs, code files included, but the benchmark files: only Snakemake writes them
         assert {d for d in job["deps"] if "/benchmarks/" not in d} == set(stage["deps"])
         assert any(d.startswith("src/") for d in stage["deps"])
+
+
+def test_the_committed_lock_is_the_committed_default_study():
+    """dvc.lock ties results/default to the hashes that made it: one entry per stage, and each of its
+    files that git tracks (the report, the tables, the figures) is the file the lock hashed."""
+    import hashlib
+    import subprocess
+
+    lock = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+    assert set(lock) == set(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]), \
+        "dvc.lock is not the default study's: after its Snakemake run, `dvc commit -f`, and commit dvc.lock"
+    tracked = set(subprocess.run(["git", "ls-files", "results/default"], cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout.split())
+    outs = {o["path"]: o["md5"] for s in lock.values() for o in s.get("outs", []) if o["path"] in tracked}
+    assert len(outs) >= 10, sorted(outs)
+    stale = [p for p, md5 in outs.items() if hashlib.md5((ROOT / p).read_bytes()).hexdigest() != md5]
+    assert not stale, f"committed results differ from dvc.lock's hashes: {stale}; `dvc commit -f` the study"

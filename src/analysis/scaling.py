@@ -1,12 +1,12 @@
 """The claims against model size: results/scaling.md, results/scaling.csv and results/figures/scaling.png.
 
-params.yaml's `scaling` lists presets that differ from one another only in the model's size (the same
-world, questions and recipes; the paper's 0.5B/1.5B/3B). Run each one's study first; then `python -m
-src.analysis.sweep` writes this beside the sweep. Per preset: the model's parameter count (the study's
-headline.json), its seeds and, for each claim, the figures its verdict rests on, as mean and 95% interval
-over seeds: claim 1 SFT(Comp)'s Comp I.I.D. and Zero-shot, claim 2 the Zero-shot difference of
-SFT(Mem+Ctx)->RL(Comp) over SFT(Comp), claim 3 RL(Comp)'s Zero-shot gain from each base. A preset that
-has not run is listed as such.
+params.yaml's `scaling` lists presets that differ from one another in the model's size (the same world,
+questions and regime, the claims' recipes at least; the paper's 0.5B/1.5B/3B). Run each one's study
+first; then `python -m src.analysis.sweep` writes this beside the sweep. Per preset: the model's parameter
+count (the study's headline.json), its seeds and, for each claim, the figures its verdict rests on, as
+mean and 95% interval over seeds: claim 1 SFT(Comp)'s Comp I.I.D. and Zero-shot, claim 2 the Zero-shot
+difference of SFT(Mem+Ctx)->RL(Comp) over SFT(Comp), claim 3 RL(Comp)'s Zero-shot gain from each base.
+A preset that has not run is listed as such.
 """
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def scaling_rows(presets: list[str], results: Path) -> list[dict]:
 
 def to_markdown(rows: list[dict]) -> str:
     L = ["# The claims against model size", "",
-         "The `scaling` presets of params.yaml: one world, one set of recipes, models of different sizes. Comp "
+         "The `scaling` presets of params.yaml: one world and regime, models of different sizes. Comp "
          "exact match (%), mean ± 95% interval over seeds (one seed: the value). Claims: 1 SFT paradox, 2 RL "
          "synthesizes, 3 atomic prerequisite (src/analysis/claims.py). The figure, once two sizes have run: "
          "`results/figures/scaling.png`.", "",

@@ -39,5 +39,6 @@ class Params:
     resources: Resources = param("scheduling of each kind of job, locally and under SLURM (profiles/slurm)")
     evaluation: Evaluation = param("evaluation of every model")
     sweep: list[str] = param("presets that `python -m src.analysis.sweep` compares claim by claim", unique=True)
-    scaling: list[str] = param("presets that differ only in the model's size; `python -m src.analysis.sweep` draws "
-                               "the claims' figures against their parameter counts (results/scaling.md)", unique=True)
+    scaling: list[str] = param("presets of one world and regime that differ in the model's size; `python -m "
+                               "src.analysis.sweep` draws the claims' figures against their parameter counts "
+                               "(results/scaling.md)", unique=True)
