@@ -5,6 +5,7 @@ Each finding names the presets it reads; a finding whose presets have not run is
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..config import load_params
@@ -118,12 +119,35 @@ def findings(params: Path, results: Path) -> list[str]:
         out.append("*What RL needs to synthesize: steps on many questions, not a larger step* (the same SFT "
                    "models, one seed). Comp Zero-shot after RL from SFT(Mem+Ctx), from "
                    f"{_f(m[rl[0]](ATOMIC, 'comp', 'zero_shot'))}: " + ", ".join(parts) + ".")
+    if {"probe_rich_pf1_rl200", "probe_rich_pf1_world43"} <= set(m):
+        out.append(_second_world(m, results))
     if "default" in m:
         out.append(_default(m["default"], results))
     curve = _cost_curve(params, results, m)
     if curve:
         out.append(curve)
     return out
+
+
+def _test_sizes(report: Path) -> str:
+    """'Comp test paths ... zero-shot relations', as the study's REPORT.md states them."""
+    found = re.search(r"Comp test paths: (.+? zero-shot relations)", report.read_text()) if report.exists() else None
+    return found[1] if found else "test sizes not reported"
+
+
+def _second_world(m: dict, results: Path) -> str:
+    """The chosen regime's one-seed probe in two worlds: do the verdicts rest on one split's accident?"""
+    parts = []
+    for p in ("probe_rich_pf1_rl200", "probe_rich_pf1_world43"):
+        x, v = m[p], {c["claim"].split(".")[0]: c["verdict"] for c in verdicts(m[p].rows)}
+        parts.append(f"`{p}` ({_test_sizes(results / p / 'REPORT.md')}): claims 1 / 2 / 3 {v.get('1', '-')} / "
+                     f"{v.get('2', '-')} / {v.get('3', '-')}; SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))}, "
+                     f"Zero-shot {_f(x(COMP, 'comp', 'zero_shot'))}; Comp Zero-shot after RL(Comp) from SFT(Mem+Ctx) "
+                     f"{_f(x(ATOMIC, 'comp', 'zero_shot'))} -> {_f(x(ATOMIC + '->RL(Comp)', 'comp', 'zero_shot'))}, "
+                     f"from SFT(Comp) {_f(x(COMP, 'comp', 'zero_shot'))} -> "
+                     f"{_f(x(COMP + '->RL(Comp)', 'comp', 'zero_shot'))}")
+    return ("*A second world and question seed* (seed 43 against 42, the chosen regime, one seed each): "
+            + "; ".join(parts) + ".")
 
 
 def _default(x: Metrics, results: Path) -> str:
