@@ -293,3 +293,35 @@ def test_comp_accuracy_apart_by_whether_the_prompt_prints_the_answer(tmp_path):
     assert got[("iid", "in the prompt")] == (1, 1) and got[("composition", "recalled only")] == (0, 0)
     line = next(x for x in answer_source_section(rows) if x.startswith("| SFT(Ctx)"))
     assert line == "| SFT(Ctx) | 100.0 (n=1) | - (n=0) | - (n=0) | - (n=0) | 100.0 (n=1) | 0.0 (n=1) |"
+
+
+def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
+    """Per-task-level studies that ran are listed cheapest first with their verdicts (shared-split and
+    unrun ones are not); the second-world finding names the test paths each report rests on."""
+    import json
+
+    from src.analysis.findings import findings
+    from src.analysis.report import headline
+
+    def study(name: str, table: dict, wall_s: float, sizes: str | None):
+        d = tmp_path / "results" / name
+        d.mkdir(parents=True)
+        with open(d / "metrics.csv", "w") as f:
+            w = csv.DictWriter(f, fieldnames=["model", "seed", "task", "level", "accuracy", "n"])
+            w.writeheader()
+            w.writerows(rows_for(table))
+        (d / "headline.json").write_text(json.dumps(headline([], [{"seconds": wall_s}], {"machine": "M", "device": "cpu", "fp32_gflops": 100.0}, wall_s,
+                                                             None)))
+        if sizes:
+            (d / "REPORT.md").write_text(f"Levels drawn per task; Comp test paths: {sizes}.\n")
+
+    study("probe_rich_pf1_rl200", PAPER_LIKE, 3000.0, "61 I.I.D., 28 Composition, 182 Zero-shot, over 4 zero-shot relations")
+    study("probe_rich_pf1_world43", PAPER_LIKE, 5400.0, None)
+    study("default_shared", PAPER_LIKE, 60.0, None)  # shared split: not on the curve
+    items = findings(ROOT / "params.yaml", tmp_path / "results")
+    curve = next(x for x in items if x.startswith("*Claims 1 / 2 / 3 against cost*"))
+    assert curve.index("`probe_rich_pf1_rl200` 50.0") < curve.index("`probe_rich_pf1_world43` 90.0")
+    assert "default_shared" not in curve and "reproduced / reproduced / reproduced" in curve
+    second = next(x for x in items if x.startswith("*A second world"))
+    assert "(61 I.I.D., 28 Composition, 182 Zero-shot, over 4 zero-shot relations)" in second
+    assert "(test sizes not reported)" in second
