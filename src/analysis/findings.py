@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 from ..config import load_params
 from .claims import verdicts
 from .cost import cost
@@ -41,6 +43,11 @@ def _rl(params: Path, preset: str) -> str:
     g = load_params(params, preset, every_preset=False)["training"]["grpo"]
     return (f"{g['steps']} steps of {g['batch_size']} completions in groups of {g['num_generations']}, "
             f"lr {g['learning_rate']:g}, {g['questions']} questions")
+
+
+def _verdicts(x: Metrics) -> dict[str, str]:
+    """{'1': verdict, ...} of a study's claims."""
+    return {c["claim"].split(".")[0]: c["verdict"] for c in verdicts(x.rows)}
 
 
 def findings(params: Path, results: Path) -> list[str]:
@@ -98,7 +105,7 @@ def findings(params: Path, results: Path) -> list[str]:
     if probes:
         parts = []
         for p in probes:
-            x, v = m[p], {c["claim"].split(".")[0]: c["verdict"] for c in verdicts(m[p].rows)}
+            x, v = m[p], _verdicts(m[p])
             parts.append(f"`{p}` ({cost(results / p)}: wall min (job min), machine): claims 1 / 2 / 3 "
                          f"{v.get('1', '-')} / "
                          f"{v.get('2', '-')} / {v.get('3', '-')}; SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))}, "
@@ -139,7 +146,7 @@ def _second_world(m: dict, results: Path) -> str:
     """The chosen regime's one-seed probe in two worlds: do the verdicts rest on one split's accident?"""
     parts = []
     for p in ("probe_rich_pf1_rl200", "probe_rich_pf1_world43"):
-        x, v = m[p], {c["claim"].split(".")[0]: c["verdict"] for c in verdicts(m[p].rows)}
+        x, v = m[p], _verdicts(m[p])
         parts.append(f"`{p}` ({_test_sizes(results / p / 'REPORT.md')}): claims 1 / 2 / 3 {v.get('1', '-')} / "
                      f"{v.get('2', '-')} / {v.get('3', '-')}; SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))}, "
                      f"Zero-shot {_f(x(COMP, 'comp', 'zero_shot'))}; Comp Zero-shot after RL(Comp) from SFT(Mem+Ctx) "
@@ -151,11 +158,11 @@ def _second_world(m: dict, results: Path) -> str:
 
 
 def _default(x: Metrics, results: Path) -> str:
-    """The chosen regime with three seeds and every recipe, beside the one-seed probe it grew from."""
-    v = {c["claim"].split(".")[0]: c for c in verdicts(x.rows)}
+    """The chosen regime with three seeds and every recipe: its verdicts and claim 3's four gains."""
+    v = _verdicts(x)
     return ("*The chosen regime with every recipe and three seeds* (`default`, "
             f"{cost(results / 'default')}: wall min (job min), machine). Claims 1 / 2 / 3 / 4: "
-            + " / ".join(v[k]["verdict"] for k in "1234" if k in v)
+            + " / ".join(v[k] for k in "1234" if k in v)
             + f". SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))} (the bar: 80), Zero-shot "
             f"{_f(x(COMP, 'comp', 'zero_shot'))}; Comp Zero-shot gained by RL(Comp): "
             + ", ".join(f"from {b} {_f(x(b + '->RL(Comp)', 'comp', 'zero_shot') - x(b, 'comp', 'zero_shot'))}"
@@ -165,14 +172,14 @@ def _default(x: Metrics, results: Path) -> str:
 
 def _cost_curve(params: Path, results: Path, m: dict) -> str | None:
     """Claims 1-3 against the wall time of every per-task-levels study that ran, cheapest first."""
-    rows = []
-    for p in m:
-        if load_params(params, p)["questions"]["level_split"] != "per_task":
+    rows, known = [], {"default", *yaml.safe_load(params.read_text())["presets"]}
+    for p in m:  # a results folder of a preset no longer in params.yaml is left out
+        if p not in known or load_params(params, p)["questions"]["level_split"] != "per_task":
             continue
         c = cost(results / p)
         if c == "-":
             continue
-        v = {d["claim"].split(".")[0]: d["verdict"] for d in verdicts(m[p].rows)}
+        v = _verdicts(m[p])
         rows.append((float(c.split()[0]), f"`{p}` {c.split(',')[0]}: {v.get('1', '-')} / {v.get('2', '-')} / "
                                           f"{v.get('3', '-')}"))
     if len(rows) < 2:
