@@ -95,6 +95,38 @@ def test_another_seed_gives_another_world(tmp_path, smoke_cfg, smoke_data):
     assert (tmp_path / "other" / "facts.jsonl").read_bytes() != (smoke_data / "facts.jsonl").read_bytes()
 
 
+def test_distractor_paragraphs_state_the_same_relations_about_other_people(tmp_path, smoke_cfg):
+    cfg = copy.deepcopy(smoke_cfg)
+    cfg["questions"]["distractor_paragraphs"] = 2
+    generate(settings("generate_data", cfg), tmp_path / "d")
+    facts, records, plan, bios = load_data(tmp_path / "d")
+    assert check_dataset(facts, records, plan, bios) == []  # every contextual hop still readable, none leaked
+    by_subject: dict[str, list] = {}
+    for f in facts:
+        by_subject.setdefault(f["subject"], []).append((f["relation"], f["object"]))
+    checked = 0
+    for r in records:
+        if r["task"] == "mem":
+            continue
+        chain, hops = r["entities"], list(zip(r["relation_path"], r["entities"]))
+        needed = {(a, rel) for rel, a in hops if BY_NAME[rel].group == CONTEXTUAL}
+        paragraphs = r["context"].split("\n\n")
+        assert len(paragraphs) == 3 * len({a for a, _ in needed}), r["id"]
+        for a, rel in needed:  # the relation is stated about two other people too, never the chain's
+            others = [p for p in paragraphs if f"'s {BY_NAME[rel].noun} is " in p and not p.startswith(a)]
+            assert len(others) >= 2, r["id"]
+        for p in paragraphs:  # a distractor names no one of the chain
+            subject = p.split("'s ")[0]
+            if subject not in chain:
+                stated = [o for rel, o in by_subject[subject] if f"{subject}'s {BY_NAME[rel].noun} is {o}." in p]
+                assert stated and not set(stated) & set(chain), r["id"]
+        checked += 1
+    assert checked > 100
+    cfg["questions"]["distractor_paragraphs"] = 10_000  # more than the world has people
+    with pytest.raises(ValueError, match="questions.distractor_paragraphs"):
+        generate(settings("generate_data", cfg), tmp_path / "too_many")
+
+
 # ---- each invariant check fails when its invariant is broken ----
 
 def _first(records, task, split):

@@ -50,7 +50,8 @@ def build_generic(s: GenerateData, study: World) -> tuple[World, list[dict], lis
             raise ValueError(f"generic.train_questions.{task} must lie between {len(firsts)} (a question per path) "
                              f"and {len(firsts) + len(rest)} (every question of its world), not {n}")
         for i, (p, c) in enumerate(firsts + rng.sample(rest, n - len(firsts))):
-            records.append(make_record(world, task, "train", i, p, c, rng, q.paragraph_facts))
+            records.append(make_record(world, task, "train", i, p, c, rng, q.paragraph_facts,
+                                       q.distractor_paragraphs))
     return world, injection_corpus(world, g.bio_renderings, g.seed + 1), records
 
 

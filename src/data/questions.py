@@ -115,8 +115,9 @@ def question_text(path: tuple[str, ...], start: str, template: int) -> str:
     return f"Begin with {start}. Follow {steps}. Name the {nouns[-1]}."
 
 
-def _context(world: World, path, chain, rng: random.Random, paragraph_facts: int) -> str:
-    """Paragraphs of the subjects of the contextual hops, never linking the two people of a parametric hop."""
+def _context(world: World, path, chain, rng: random.Random, paragraph_facts: int, distractors: int = 0) -> str:
+    """Paragraphs of the subjects of the contextual hops, never linking the two people of a parametric hop,
+    and `distractors` paragraphs about other people per needed one, stating the same relations."""
     # the prompt must not give a parametric hop away: no sentence links its two people (its inverse
     # fact, or any other relation between them, e.g. "B's neighbor is A" when the question asks A's child)
     linked = {frozenset((a, b)) for rel, a, b in zip(path, chain, chain[1:]) if BY_NAME[rel].group == PARAMETRIC}
@@ -124,19 +125,45 @@ def _context(world: World, path, chain, rng: random.Random, paragraph_facts: int
     for rel, a in zip(path, chain):
         if BY_NAME[rel].group == CONTEXTUAL:
             needed.setdefault(a, set()).add(rel)
-    paragraphs = []
+    paragraphs, taken = [], set(chain)
     for person, rels in needed.items():
         facts = [f for f in world.facts_of(person, CONTEXTUAL) if frozenset((f[0], f[2])) not in linked]
-        must = [f for f in facts if f[1] in rels]
-        rest = [f for f in facts if f[1] not in rels]
-        if paragraph_facts:
-            rest = rng.sample(rest, max(0, min(len(rest), paragraph_facts - len(must))))
-        paragraphs.append(render_paragraph(must + rest, rng, world.templates))
+        paragraphs.append(_paragraph(world, facts, rels, rng, paragraph_facts))
+        for other in _distractor_people(world, person, rels, taken, rng, distractors):
+            facts = [f for f in world.facts_of(other, CONTEXTUAL) if f[2] not in chain]
+            paragraphs.append(_paragraph(world, facts, rels, rng, paragraph_facts))
     rng.shuffle(paragraphs)
     return "\n\n".join(paragraphs)
 
 
-def make_record(world, task, split, idx, path, chain, rng, paragraph_facts: int) -> dict:
+def _paragraph(world: World, facts, rels: set[str], rng: random.Random, paragraph_facts: int) -> str:
+    must = [f for f in facts if f[1] in rels]
+    rest = [f for f in facts if f[1] not in rels]
+    if paragraph_facts:
+        rest = rng.sample(rest, max(0, min(len(rest), paragraph_facts - len(must))))
+    return render_paragraph(must + rest, rng, world.templates)
+
+
+def _distractor_people(world: World, person: str, rels: set[str], taken: set, rng: random.Random, n: int):
+    """n people of `person`'s population, outside the chain and each other, whose facts of `rels` name no
+    one of the chain: their paragraphs state the same relations, so reading needs to know whose fact to read."""
+    if not n:  # no draw at all: data without distractors stays byte-identical
+        return []
+    pool = world.parametric_people if person in world.parametric_people else world.contextual_people
+    out = []
+    for _ in range(50 * n):
+        other = rng.choice(pool)
+        objs = [world.obj(other, r) for r in rels]
+        if other not in taken and all(o is not None and o not in taken for o in objs):
+            out.append(other)
+            taken.add(other)
+            if len(out) == n:
+                return out
+    raise ValueError(f"questions.distractor_paragraphs: found {len(out)} of {n} distractor people for a "
+                     f"paragraph about {person}; lower it or add people (world.contextual_people)")
+
+
+def make_record(world, task, split, idx, path, chain, rng, paragraph_facts: int, distractors: int = 0) -> dict:
     cot = [sentence(r, a, b) for r, a, b in zip(path, chain, chain[1:])]
     return {
         "id": f"{task}-{split}-{idx:06d}",
@@ -145,7 +172,7 @@ def make_record(world, task, split, idx, path, chain, rng, paragraph_facts: int)
         "relation_path": list(path),
         "entities": chain,
         "question": question_text(path, chain[0], rng.randrange(3)),
-        "context": "" if task == "mem" else _context(world, path, chain, rng, paragraph_facts),
+        "context": "" if task == "mem" else _context(world, path, chain, rng, paragraph_facts, distractors),
         "answer_cot": " ".join(cot) + f" So, the answer is: {chain[-1]}",
         "answer": chain[-1],
     }
@@ -264,9 +291,11 @@ def build_questions(world: World, s: Questions) -> tuple[dict, list[dict]]:
                                   f"{task} train", round_robin=False, **draw)
         _cover_iid_paths(train_pairs, test_paths["iid"], chains_of, used, task)
         for i, (p, c) in enumerate(train_pairs):
-            records.append(make_record(world, task, "train", i, p, c, rng, s.paragraph_facts))
+            records.append(make_record(world, task, "train", i, p, c, rng, s.paragraph_facts,
+                                       s.distractor_paragraphs))
         for i, (lv, p, c) in enumerate(test_pairs):
-            records.append(make_record(world, task, lv, i, p, c, rng, s.paragraph_facts))
+            records.append(make_record(world, task, lv, i, p, c, rng, s.paragraph_facts,
+                                       s.distractor_paragraphs))
         plan["tasks"][task] = {
             "relation_levels": levels,
             "relations": {lv: sorted(r for r, v in levels.items() if v == lv) for lv in LEVELS},

@@ -57,5 +57,9 @@ class Questions:
     test_level_ratio: PerLevel = param("how the test questions split over the levels (relative weights)")
     paragraph_facts: int = param("facts per context paragraph, the needed ones plus distractors (0: all of a "
                                  "person's)", minimum=0)
+    distractor_paragraphs: int = param(
+        "paragraphs about other people added per needed paragraph, stating the same relations, so that the "
+        "answer cannot be read off the only paragraph without knowing whose it is (0: none, the authors' "
+        "prompts; a deviation)", minimum=0)
     ctx_familiar_share: float = param("share of Ctx questions that start from and pass through injected people, "
                                       "reading their contextual facts (authors: 0.5), 0-1", minimum=0, maximum=1)
