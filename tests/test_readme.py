@@ -45,14 +45,25 @@ def test_parameter_reference_is_the_declarations():
 
 
 def test_prose_numbers_come_from_the_results():
-    """Every measured number (one with a decimal point) in the account of the default study and the sweep
-    is in the results it describes: the default study's report and tables, or the sweep's."""
-    page = (ROOT / "docs/results.md").read_text()
-    prose = re.sub(r"<!-- BEGIN (\w+) -->.*?<!-- END \1 -->", "", page, flags=re.S)
+    """Every measured number (one with a decimal point) in the README's and docs/results.md's account of the
+    default study and the sweep is in the results it describes: the default study's report and tables, or
+    the sweep's (an arXiv number is not a measurement)."""
     results = ROOT / "results"
     sources = "\n".join(p.read_text() for p in [*sorted(results.glob("*/*.md")), *sorted(results.glob("*.md"))])
-    missing = [n for n in re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", prose) if n not in sources]
-    assert not missing, f"numbers in docs/results.md's prose that no results file holds: {missing}"
+    for name in ("README.md", "docs/results.md"):
+        prose = re.sub(r"<!-- BEGIN (\w+) -->.*?<!-- END \1 -->", "", (ROOT / name).read_text(), flags=re.S)
+        numbers = re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", re.sub(r"arXiv \d{4}\.\d{4,5}", "", prose))
+        missing = [n for n in numbers if n not in sources]
+        assert not missing, f"numbers in {name}'s prose that no results file holds: {missing}"
+
+
+def test_the_verdict_sentence_lists_each_claim_once():
+    from src.analysis.readme import verdict_sentence
+    claims = {"1": {"verdict": "partly"}, "2": {"verdict": "reproduced"}, "3": {"verdict": "partly"},
+              "4": {"verdict": "reproduced"}}
+    assert verdict_sentence(claims) == "Claims 2 and 4 reproduced; 1 and 3 partly."
+    claims["2"]["verdict"] = "not reproduced"
+    assert verdict_sentence(claims) == "Claim 4 reproduced; 1 and 3 partly; 2 not reproduced."
 
 
 def test_links_stay_inside_the_repository_and_resolve():

@@ -6,6 +6,7 @@ differs from results/, so no number in the README or the docs is typed by hand.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -20,7 +21,8 @@ BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("r
           "trainer_inject": ("speed/trainer_inject_2t.md", None, None),
           "sweep": ("../sweep.md", None, None),  # results/sweep.md: every preset of the sweep
           "findings": ("../findings.md", None, None),  # results/findings.md: what the sweep shows
-          "scaling": ("../scaling.md", None, None)}  # results/scaling.md: the claims against model size
+          "scaling": ("../scaling.md", None, None),  # results/scaling.md: the claims against model size
+          "verdicts": ("headline.json", None, None)}  # one sentence: which claims the study reproduces
 
 
 DOCS = ("README.md", "docs/results.md", "docs/design.md")  # the pages that hold blocks
@@ -44,6 +46,8 @@ def body_of(results: Path, name: str, page: str = "README.md") -> str:
     """The block's text as `page` (a path relative to the repository) shows it: links made relative to it."""
     file, section, stop = BLOCKS[name]
     text = (results / file).read_text()
+    if file == "headline.json":
+        return verdict_sentence(json.loads(text)["claims"])
     if section is None:
         body = text.split("\n", 2)[2].strip()  # drop the file's own '# title' line
     else:
@@ -54,6 +58,23 @@ def body_of(results: Path, name: str, page: str = "README.md") -> str:
     up = "../" * (len(Path(page).parts) - 1)
     body = body.replace("](figures/", f"]({up}{results.as_posix()}/figures/")  # links relative to the page
     return re.sub(r"^## ", "### ", body, flags=re.M)  # its sections sit one level down in the README
+
+
+def verdict_sentence(claims: dict) -> str:
+    """'Claims 2 and 4 reproduced; 1 and 3 partly.' from the report's verdicts, claim by claim."""
+    by_verdict: dict[str, list[str]] = {}
+    for number, c in sorted(claims.items()):
+        by_verdict.setdefault(c["verdict"], []).append(number)
+    parts = []
+    for verdict in ("reproduced", "partly", "not reproduced", "not testable"):
+        nums = by_verdict.pop(verdict, [])
+        if nums:
+            listed = nums[0] if len(nums) == 1 else ", ".join(nums[:-1]) + " and " + nums[-1]
+            parts.append(f"{'Claim' if len(nums) == 1 else 'Claims'} {listed} {verdict}" if not parts
+                         else f"{listed} {verdict}")
+    if by_verdict:
+        raise ValueError(f"headline.json: unknown verdicts {sorted(by_verdict)}")
+    return "; ".join(parts) + "."
 
 
 def main() -> None:
