@@ -318,6 +318,12 @@ def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
     study("probe_rich_pf1_rl200", PAPER_LIKE, 3000.0, "61 I.I.D., 28 Composition, 182 Zero-shot, over 4 zero-shot relations")
     study("probe_rich_pf1_world43", PAPER_LIKE, 5400.0, None)
     study("default_shared", PAPER_LIKE, 60.0, None)  # shared split: not on the curve
+    shortcut = {"SFT(Ctx)": {"iid": [9, 9, 9], "composition": [9, 9, 9], "zero_shot": [10, 10, 10]},
+                "SFT(Ctx)->RL(Comp)": {"iid": [9, 9, 9], "composition": [9, 9, 9], "zero_shot": [40, 40, 40]}}
+    study("default", {**PAPER_LIKE, **shortcut}, 9000.0, None)
+    closed = {k: {lv: v[:1] for lv, v in t.items()} for k, t in {**PAPER_LIKE, **shortcut}.items()}
+    closed["SFT(Ctx)->RL(Comp)"]["zero_shot"] = [11]
+    study("probe_distract", closed, 4000.0, None)
     items = findings(ROOT / "params.yaml", tmp_path / "results")
     curve = next(x for x in items if x.startswith("*Claims 1 / 2 / 3 against cost*"))
     assert curve.index("`probe_rich_pf1_rl200` 50.0") < curve.index("`probe_rich_pf1_world43` 90.0")
@@ -325,3 +331,6 @@ def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
     second = next(x for x in items if x.startswith("*A second world"))
     assert "(61 I.I.D., 28 Composition, 182 Zero-shot, over 4 zero-shot relations)" in second
     assert "(test sizes not reported)" in second
+    distract = next(x for x in items if x.startswith("*Distractor paragraphs"))
+    assert "from SFT(Ctx) +1.0 (`default`" in distract and "from SFT(Ctx) +30.0)" in distract
+    assert distract.endswith("claims 1 / 2 / 3 reproduced / reproduced / reproduced.")

@@ -128,6 +128,8 @@ def findings(params: Path, results: Path) -> list[str]:
                    f"{_f(m[rl[0]](ATOMIC, 'comp', 'zero_shot'))}: " + ", ".join(parts) + ".")
     if {"probe_rich_pf1_rl200", "probe_rich_pf1_world43"} <= set(m):
         out.append(_second_world(m, results))
+    if {"probe_distract", "probe_rich_pf1_rl200", "default"} <= set(m):
+        out.append(_distractors(m, results))
     if "default" in m:
         out.append(_default(m["default"], results))
     curve = _cost_curve(params, results, m)
@@ -157,6 +159,27 @@ def _second_world(m: dict, results: Path) -> str:
             + "; ".join(parts) + ".")
 
 
+def _gains(x: Metrics, bases: tuple[str, ...]) -> str:
+    """'from SFT(Mem+Ctx) +23.6, ...': Comp Zero-shot gained by RL(Comp) from each base."""
+    return ", ".join(f"from {b} {x(b + '->RL(Comp)', 'comp', 'zero_shot') - x(b, 'comp', 'zero_shot'):+.1f}"
+                     for b in bases)
+
+
+def _distractors(m: dict, results: Path) -> str:
+    """Other people's paragraphs in every context: does SFT(Ctx)->RL(Comp) lose the answer-in-prompt
+    shortcut, and what does reading pay for it?"""
+    x, v = m["probe_distract"], _verdicts(m["probe_distract"])
+    bases = (ATOMIC, COMP, "SFT(Ctx)")
+    return ("*Distractor paragraphs against the answer-in-prompt shortcut* (`probe_distract`: per needed "
+            "paragraph two about other people stating the same relations, and 6 SFT epochs; one seed, "
+            f"{cost(results / 'probe_distract').split(',')[0]} wall (job) min). Comp Zero-shot gained by "
+            f"RL(Comp) {_gains(x, bases)} (`default`, without distractors: {_gains(m['default'], bases)}); "
+            f"reading, Ctx I.I.D. after SFT(Mem+Ctx), {_f(x(ATOMIC, 'ctx', 'iid'))} (without: "
+            f"{_f(m['probe_rich_pf1_rl200'](ATOMIC, 'ctx', 'iid'))}, `probe_rich_pf1_rl200`); SFT(Comp) Comp "
+            f"I.I.D. {_f(x(COMP, 'comp', 'iid'))}, Zero-shot {_f(x(COMP, 'comp', 'zero_shot'))}; claims 1 / 2 / 3 "
+            f"{v.get('1', '-')} / {v.get('2', '-')} / {v.get('3', '-')}.")
+
+
 def _default(x: Metrics, results: Path) -> str:
     """The chosen regime with three seeds and every recipe: its verdicts and claim 3's four gains."""
     v = _verdicts(x)
@@ -165,8 +188,7 @@ def _default(x: Metrics, results: Path) -> str:
             + " / ".join(v[k] for k in "1234" if k in v)
             + f". SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))} (the bar: 80), Zero-shot "
             f"{_f(x(COMP, 'comp', 'zero_shot'))}; Comp Zero-shot gained by RL(Comp): "
-            + ", ".join(f"from {b} {_f(x(b + '->RL(Comp)', 'comp', 'zero_shot') - x(b, 'comp', 'zero_shot'))}"
-                        for b in (ATOMIC, COMP, "SFT(Mem)", "SFT(Ctx)"))
+            + _gains(x, (ATOMIC, COMP, "SFT(Mem)", "SFT(Ctx)"))
             + " (claim 3 asks each other gain to stay under a third of the first).")
 
 
