@@ -159,8 +159,9 @@ def _distractor_people(world: World, person: str, rels: set[str], taken: set, rn
             taken.add(other)
             if len(out) == n:
                 return out
+    key = "parametric_people" if pool is world.parametric_people else "contextual_people"
     raise ValueError(f"questions.distractor_paragraphs: found {len(out)} of {n} distractor people for a "
-                     f"paragraph about {person}; lower it or add people (world.contextual_people)")
+                     f"paragraph about {person}; lower it or raise world.{key}")
 
 
 def make_record(world, task, split, idx, path, chain, rng, paragraph_facts: int, distractors: int = 0) -> dict:
