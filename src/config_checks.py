@@ -91,6 +91,13 @@ def world_errors(cfg: dict) -> list[str]:
                        f"{q['test_questions'][task]} test questions this asks {asked} distinct {task.capitalize()} "
                        f"questions, but questions.paths.{task} x world.{POOL[task]} = {q['paths'][task]} x {people} "
                        f"= {supply} exist at most; lower it or raise those two")
+    d = q["distractor_paragraphs"]
+    # a Ctx question not about injected people reads a paragraph about a contextual person (a necessary
+    # bound only: the generator's draw can still run short on a chain's people, and says so)
+    if d and q["ctx_familiar_share"] < 1 and d >= w["contextual_people"]:
+        out.append(f"questions.distractor_paragraphs = {d}: each paragraph about a contextual person needs {d} "
+                   f"other people of world.contextual_people = {w['contextual_people']}, outside its chain; lower "
+                   f"it or raise world.contextual_people")
     g = cfg["generic"]
     if g["enabled"]:
         relations = len(active_relations(w["relations"]))

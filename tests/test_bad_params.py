@@ -41,6 +41,8 @@ BAD_EDITS = {
                                       "questions.paths.mem = 40000: the world has at most"),
     "more questions than the world has": (edit("questions.train_questions.mem", 80000),
                                           "questions.train_questions.mem = 80000:"),
+    "more distractors than the world has people": (edit("questions.distractor_paragraphs", 10_000),
+                                                   "questions.distractor_paragraphs = 10000: each paragraph"),
     "an unknown training set": (edit("recipes", ["SFT(Mem+Foo)"]), "bad training data ['Foo']"),
     "an unknown method": (edit("recipes", ["DPO(Mem)"]), "unknown method 'DPO'"),
     "a recipe twice in two spellings": (edit("recipes", ["SFT(Mem+Ctx)", "SFT(Ctx + Mem)"]),
