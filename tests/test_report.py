@@ -332,5 +332,7 @@ def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
     assert "(61 I.I.D., 28 Composition, 182 Zero-shot, over 4 zero-shot relations)" in second
     assert "(test sizes not reported)" in second
     distract = next(x for x in items if x.startswith("*Distractor paragraphs"))
-    assert "from SFT(Ctx) +1.0 (`default`" in distract and "from SFT(Ctx) +30.0)" in distract
+    assert "from SFT(Ctx) +30.0 in `default`" in distract
+    assert "`probe_distract` (2 per needed paragraph; 66.7 " in distract
+    assert "from SFT(Ctx) +1.0;" in distract
     assert distract.endswith("claims 1 / 2 / 3 reproduced / reproduced / reproduced.")

@@ -129,7 +129,7 @@ def findings(params: Path, results: Path) -> list[str]:
     if {"probe_rich_pf1_rl200", "probe_rich_pf1_world43"} <= set(m):
         out.append(_second_world(m, results))
     if {"probe_distract", "probe_rich_pf1_rl200", "default"} <= set(m):
-        out.append(_distractors(m, results))
+        out.append(_distractors(m, params, results))
     if "default" in m:
         out.append(_default(m["default"], results))
     curve = _cost_curve(params, results, m)
@@ -165,19 +165,23 @@ def _gains(x: Metrics, bases: tuple[str, ...]) -> str:
                      for b in bases)
 
 
-def _distractors(m: dict, results: Path) -> str:
-    """Other people's paragraphs in every context: does SFT(Ctx)->RL(Comp) lose the answer-in-prompt
-    shortcut, and what does reading pay for it?"""
-    x, v = m["probe_distract"], _verdicts(m["probe_distract"])
-    bases = (ATOMIC, COMP, "SFT(Ctx)")
-    return ("*Distractor paragraphs against the answer-in-prompt shortcut* (`probe_distract`: per needed "
-            "paragraph two about other people stating the same relations, and 6 SFT epochs; one seed, "
-            f"{cost(results / 'probe_distract').split(',')[0]} wall (job) min). Comp Zero-shot gained by "
-            f"RL(Comp) {_gains(x, bases)} (`default`, without distractors: {_gains(m['default'], bases)}); "
-            f"reading, Ctx I.I.D. after SFT(Mem+Ctx), {_f(x(ATOMIC, 'ctx', 'iid'))} (without: "
-            f"{_f(m['probe_rich_pf1_rl200'](ATOMIC, 'ctx', 'iid'))}, `probe_rich_pf1_rl200`); SFT(Comp) Comp "
-            f"I.I.D. {_f(x(COMP, 'comp', 'iid'))}, Zero-shot {_f(x(COMP, 'comp', 'zero_shot'))}; claims 1 / 2 / 3 "
-            f"{v.get('1', '-')} / {v.get('2', '-')} / {v.get('3', '-')}.")
+def _distractors(m: dict, params: Path, results: Path) -> str:
+    """Other people's paragraphs in every context, one study per count: does SFT(Ctx)->RL(Comp) lose the
+    answer-in-prompt shortcut, and what does reading pay for it?"""
+    bases, parts = (ATOMIC, COMP, "SFT(Ctx)"), []
+    for p in sorted(q for q in m if q.startswith("probe_distract")):
+        x, v = m[p], _verdicts(m[p])
+        n = load_params(params, p)["questions"]["distractor_paragraphs"]
+        parts.append(f"`{p}` ({n} per needed paragraph; {cost(results / p).split(',')[0]} wall (job) min): Comp "
+                     f"Zero-shot gained by RL(Comp) {_gains(x, bases)}; Ctx I.I.D. after SFT(Mem+Ctx) "
+                     f"{_f(x(ATOMIC, 'ctx', 'iid'))}; SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))}, Zero-shot "
+                     f"{_f(x(COMP, 'comp', 'zero_shot'))}; claims 1 / 2 / 3 {v.get('1', '-')} / {v.get('2', '-')} / "
+                     f"{v.get('3', '-')}")
+    return ("*Distractor paragraphs against the answer-in-prompt shortcut* (paragraphs about other people "
+            "stating the same relations beside each needed one, and 6 SFT epochs; one seed each. Without "
+            f"them: Comp Zero-shot gained by RL(Comp) {_gains(m['default'], bases)} in `default`; Ctx I.I.D. "
+            f"after SFT(Mem+Ctx) {_f(m['probe_rich_pf1_rl200'](ATOMIC, 'ctx', 'iid'))} in "
+            "`probe_rich_pf1_rl200`). " + "; ".join(parts) + ".")
 
 
 def _default(x: Metrics, results: Path) -> str:
