@@ -128,7 +128,7 @@ def findings(params: Path, results: Path) -> list[str]:
                    f"{_f(m[rl[0]](ATOMIC, 'comp', 'zero_shot'))}: " + ", ".join(parts) + ".")
     if {"probe_rich_pf1_rl200", "probe_rich_pf1_world43"} <= set(m):
         out.append(_second_world(m, results))
-    if {"probe_distract", "probe_rich_pf1_rl200", "default"} <= set(m):
+    if any(p.startswith("probe_distract") for p in m) and {"probe_rich_pf1_rl200", "default"} <= set(m):
         out.append(_distractors(m, params, results))
     if "default" in m:
         out.append(_default(m["default"], results))
@@ -171,14 +171,16 @@ def _distractors(m: dict, params: Path, results: Path) -> str:
     bases, parts = (ATOMIC, COMP, "SFT(Ctx)"), []
     for p in sorted(q for q in m if q.startswith("probe_distract")):
         x, v = m[p], _verdicts(m[p])
-        n = load_params(params, p)["questions"]["distractor_paragraphs"]
-        parts.append(f"`{p}` ({n} per needed paragraph; {cost(results / p).split(',')[0]} wall (job) min): Comp "
+        cfg = load_params(params, p)
+        n, epochs = cfg["questions"]["distractor_paragraphs"], cfg["training"]["sft"]["epochs"]
+        parts.append(f"`{p}` ({n} per needed paragraph; {cost(results / p).split(',')[0]} wall (job) min; "
+                     f"{epochs} SFT epochs): Comp "
                      f"Zero-shot gained by RL(Comp) {_gains(x, bases)}; Ctx I.I.D. after SFT(Mem+Ctx) "
                      f"{_f(x(ATOMIC, 'ctx', 'iid'))}; SFT(Comp) Comp I.I.D. {_f(x(COMP, 'comp', 'iid'))}, Zero-shot "
                      f"{_f(x(COMP, 'comp', 'zero_shot'))}; claims 1 / 2 / 3 {v.get('1', '-')} / {v.get('2', '-')} / "
                      f"{v.get('3', '-')}")
     return ("*Distractor paragraphs against the answer-in-prompt shortcut* (paragraphs about other people "
-            "stating the same relations beside each needed one, and 6 SFT epochs; one seed each. Without "
+            "stating the same relations beside each needed one; one seed each. Without "
             f"them: Comp Zero-shot gained by RL(Comp) {_gains(m['default'], bases)} in `default`; Ctx I.I.D. "
             f"after SFT(Mem+Ctx) {_f(m['probe_rich_pf1_rl200'](ATOMIC, 'ctx', 'iid'))} in "
             "`probe_rich_pf1_rl200`). " + "; ".join(parts) + ".")
