@@ -1,6 +1,7 @@
 """The claim verdicts and the sweep table, on hand-made metrics whose verdicts are known."""
 import csv
 
+import pytest
 import yaml
 
 from src.analysis.claims import verdicts
@@ -201,12 +202,13 @@ def test_wall_time_counts_the_time_some_job_ran(tmp_path):
     for name, seconds, end in (("a", 100, 1000), ("c", 50, 980), ("seed0/b", 50, 1200)):
         f = bench / f"{name}.tsv"
         f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(header + f"{seconds}\t0:00:00\t12.5\t0\t0\t0\t0\t0\t0\t0\n")
+        f.write_text(header + f"{seconds}\t0:00:00\t12.5\t0\t0\t0\t0\t0\t0\t{seconds * 1.5}\n")
         os.utime(f, (end, end))
     (bench / "touched.tsv").write_text("")  # `snakemake --touch` after `dvc pull`: an empty file, skipped
     files = sorted(bench.rglob("*.tsv")) + [bench / "missing.tsv"]  # `dvc repro` writes none: skipped
     assert wall_span(files) == 150
-    assert summarise(files) == [("a", 100.0, 12.5), ("c", 50.0, 12.5), ("seed0/b", 50.0, 12.5)]
+    # (job, wall seconds, peak RSS, CPU seconds: a two-thread job's CPU time exceeds its wall time)
+    assert summarise(files) == [("a", 100.0, 12.5, 150.0), ("c", 50.0, 12.5, 75.0), ("seed0/b", 50.0, 12.5, 75.0)]
     assert wall_span([bench / "missing.tsv"]) is None
 
 
@@ -214,6 +216,43 @@ def samples_for(recipe: str, side: str, cs: list[int], n: int = 8, level: str = 
     """Hand-made pass@k samples: question i has cs[i] correct of n."""
     return [{"recipe": recipe, "side": side, "model": "m", "seed": 0, "level": level, "id": f"q{i}", "n": n, "c": c}
             for i, c in enumerate(cs)]
+
+
+def test_a_jobs_share_of_the_peak_is_read_in_cpu_time(tmp_path):
+    """A training job's share of the peak is its model GFLOP per CPU-second over the per-thread peak in GFLOP
+    per CPU-second, whatever the wall clock did (a job beside another load takes longer, not more CPU);
+    a run from before CPU timing falls back on wall-clock FLOP/s over the peak scaled to its threads. The
+    GRPO target is judged on it, and the job's CPU seconds come from Snakemake's benchmark file."""
+    import json
+
+    from src.analysis.cost import GRPO_SHARE, peak_share, speed_rows, targets
+
+    peak = {"device": "cpu", "threads": 2, "fp32_gflops": 180.0, "fp32_gflops_per_cpu_s": 90.0}
+    models = {}
+    for name, stats in {"seed0/sft-comp__grpo-comp": {"model_flops_per_s": 10e9, "model_flops_per_cpu_s": 27e9,
+                                                      "samples_per_s": 40.0, "generation_s": 30.0,
+                                                      "generation_cpu_s": 25.0},
+                        "seed0/sft-comp": {"model_flops_per_s": 36e9}}.items():  # an older run: no CPU time
+        folder = tmp_path / name
+        folder.mkdir(parents=True)
+        (folder / "train_stats.json").write_text(json.dumps(
+            {"runtime_s": 100.0, "cpu_s": 100.0, "tokens_per_s": 1000.0, "threads": 1, **stats}))
+        models[name] = folder
+    bench = tmp_path / "benchmarks" / "seed0" / "sft-comp__grpo-comp.tsv"
+    bench.parent.mkdir(parents=True)
+    bench.write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+                     "300\t0:05:00\t900\t0\t0\t0\t0\t0\t0\t110\n")
+    rows = {r["job"]: r for r in speed_rows(models, [bench])}
+    grpo, sft = rows["seed0/sft-comp__grpo-comp"], rows["seed0/sft-comp"]
+    assert grpo["seconds"] == 300 and grpo["cpu_s"] == 110  # the benchmark file's wall and CPU seconds
+    assert peak_share(grpo, peak) == pytest.approx(27 / 90)  # CPU time, not 10 GFLOP/s of wall time
+    assert peak_share(sft, peak) == pytest.approx(36 / 90)  # wall clock, the peak scaled to 1 of 2 threads
+    assert grpo["generation_share"] == 0.25  # sampling's share of the CPU time
+    grpo_target = next(t for t in targets(list(rows.values()), peak,
+                                          {"questions": 1, "batch_size": 1, "speedup": 1, "batched_s": 1,
+                                           "one_at_a_time_s": 1, "library_batched_s": 1}, None)
+                       if t["what"].startswith("GRPO"))
+    assert grpo_target["met"] == (27 / 90 >= GRPO_SHARE)
 
 
 def test_passk_verdicts_need_an_interval_that_excludes_zero():

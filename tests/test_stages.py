@@ -145,9 +145,11 @@ def test_throughput_counts_grpo_steps_with_a_learning_signal():
             {"train_runtime": 3.0}]
     trainer = SimpleNamespace(state=SimpleNamespace(log_history=logs, global_step=3),
                               model=torch.nn.Linear(2, 2), args=SimpleNamespace(device="cpu"))
-    st = throughput(trainer, {"train_runtime": 3.0})
+    st = throughput(trainer, {"train_runtime": 3.0}, cpu_s=2.0)
     assert (st["rl_steps_with_signal"], st["rl_logged_steps"], st["rl_mean_reward"]) == (1, 3, 0.25)
     assert st["tokens_per_s"] == 100 and st["parameters"] == 6
+    # per CPU-second as per wall second: 6 x 6 parameters x 300 tokens over 2 CPU-seconds
+    assert st["cpu_s"] == 2.0 and st["model_flops_per_cpu_s"] == 6 * 6 * 300 / 2.0
     trainer.state.log_history = [{"num_tokens": 10}]
-    sft = throughput(trainer, {"train_runtime": 1.0})
+    sft = throughput(trainer, {"train_runtime": 1.0}, cpu_s=1.0)
     assert "rl_logged_steps" not in sft  # SFT logs no rewards

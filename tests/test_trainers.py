@@ -1,5 +1,6 @@
 """The trainers at the machine's speed: packed batches (no arithmetic on padding; an example is the same packed
-as alone) and GRPO scoring without TRL's fused LM head on the CPU (the same numbers)."""
+as alone), GRPO's sampler (the model's own distribution) and GRPO scoring on packed rows without TRL's fused LM
+head on the CPU (the same numbers)."""
 import pytest
 import torch
 from datasets import Dataset
@@ -89,33 +90,6 @@ def test_sft_loss_is_on_the_completion_only_and_counts_real_tokens(smoke_data, t
     torch.testing.assert_close(loss, padded, atol=1e-5, rtol=1e-5)
 
 
-def test_grpo_scores_completions_as_trls_fused_lm_head():
-    """On the CPU, PipelineGRPOTrainer reads log-probabilities off the full logits; TRL's fused head
-    (its torch fallback) must give the same numbers, padding and temperature included."""
-    import contextlib
-    from types import SimpleNamespace
-
-    from trl import GRPOTrainer
-    from trl.trainer.utils import add_fused_lm_head
-
-    from src.training.grpo import PipelineGRPOTrainer
-
-    model = tiny_model()
-    add_fused_lm_head(model, temperature=0.7, outputs=("log_probs", "entropy"))
-    trainer = SimpleNamespace(temperature=0.7, args=SimpleNamespace(report_to=[]), state=SimpleNamespace(global_step=0),
-                              accelerator=SimpleNamespace(autocast=contextlib.nullcontext, is_main_process=True))
-    torch.manual_seed(1)
-    ids = torch.randint(3, 60, (4, 12))
-    mask = torch.ones_like(ids)
-    mask[0, :3] = 0  # a left-padded prompt
-    mask[1, -2:] = 0  # a completion that ended early (padding after EOS)
-    with torch.no_grad():
-        ours = PipelineGRPOTrainer._get_per_token_logps_and_entropies(trainer, model, ids, mask, 5, compute_entropy=True)
-        trls = GRPOTrainer._get_per_token_logps_and_entropies(trainer, model, ids, mask, 5, compute_entropy=True)
-    torch.testing.assert_close(ours[0], trls[0], atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(ours[1], trls[1], atol=1e-5, rtol=1e-5)
-
-
 @pytest.mark.parametrize("stage", ["sft", "inject"])
 def test_packed_trainer_learns_as_trls_padded_one(smoke_data, tmp_path, stage):
     """The speed changes compute the same thing: step by step, PackedSFTTrainer's losses are those of
@@ -150,3 +124,114 @@ def test_packed_trainer_learns_as_trls_padded_one(smoke_data, tmp_path, stage):
         losses[name] = callback.seen
     assert len(losses["packed"]) == 8 and losses["packed"][-1] < losses["packed"][0]  # it learns
     assert losses["packed"] == pytest.approx(losses["before"], rel=1e-4)
+
+
+def test_sampled_tokens_have_the_models_own_log_probabilities():
+    """The GRPO sampler (shared prompts read once, preallocated cache, finished rows dropped) draws each token
+    from the model's own distribution: the log-probability it drew with equals the one a plain forward pass
+    over prompt + completion gives, for every token of every row, rows that stop early included."""
+    from src.evaluation.decode import decode
+
+    model = tiny_model()
+    torch.manual_seed(2)
+    prompts = [torch.randint(3, 60, (n,)).tolist() for n in (3, 7, 12, 5)]
+    prompts = [p for p in prompts for _ in range(4)]  # groups of 4, as GRPO asks
+    eos = 17
+    out, lps = decode(model, prompts, 20, eos, 0, temperature=0.8, with_logprobs=True)
+    assert any(o[-1] == eos and len(o) < 20 for o in out)  # some rows end early, so rows were dropped
+    assert len({tuple(o) for o in out}) > 4  # a group's rows differ: sampled, not copied
+    for p, o, lp in zip(prompts, out, lps):
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([p + o])).logits[0, len(p) - 1:-1].float() / 0.8
+        own = torch.log_softmax(logits, -1).gather(1, torch.tensor(o)[:, None]).squeeze(1)
+        torch.testing.assert_close(torch.tensor(lp), own, atol=1e-4, rtol=1e-4)
+
+
+def test_greedy_decoding_is_the_same_with_shared_prompts_and_dropped_rows():
+    """Greedy answers do not depend on what else is in the batch: alone, or beside repeats and rows that end."""
+    from src.evaluation.decode import decode
+
+    model = tiny_model()
+    torch.manual_seed(3)
+    prompts = [torch.randint(3, 60, (n,)).tolist() for n in (4, 9, 6, 13, 2)]
+    batch = [p for p in prompts for _ in range(3)]
+    together = decode(model, batch, 15, 28, 0)
+    alone = [decode(model, [p], 15, 28, 0)[0] for p in batch]
+    assert together == alone
+
+
+def test_grpo_packed_scoring_equals_trls_padded_fused_head():
+    """The GRPO update scores completions from packed rows (no padding slots): per-token log-probabilities
+    and entropies equal TRL's own computation on its padded batch (left-padded prompts, completions padded
+    after EOS)."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from trl import GRPOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+
+    from src.training.grpo import PipelineGRPOTrainer
+
+    model = tiny_model()
+    add_fused_lm_head(model, temperature=0.7, outputs=("log_probs", "entropy"))
+    trainer = SimpleNamespace(temperature=0.7, bf16_update=False, args=SimpleNamespace(report_to=[]),
+                              state=SimpleNamespace(global_step=0),
+                              accelerator=SimpleNamespace(autocast=contextlib.nullcontext, is_main_process=True))
+    torch.manual_seed(1)
+    prompt, completion = 9, 7
+    ids = torch.randint(3, 60, (6, prompt + completion))
+    mask = torch.ones_like(ids)
+    for row, (pad_left, pad_right) in enumerate([(0, 0), (3, 0), (0, 4), (5, 6), (8, 2), (1, 1)]):
+        mask[row, :pad_left] = 0
+        mask[row, prompt + completion - pad_right:] = 0
+    with torch.no_grad():
+        ours = PipelineGRPOTrainer._get_per_token_logps_and_entropies(trainer, model, ids, mask, completion,
+                                                                       compute_entropy=True)
+        trls = GRPOTrainer._get_per_token_logps_and_entropies(trainer, model, ids, mask, completion,
+                                                               compute_entropy=True)
+    real = mask[:, -completion:].bool()
+    torch.testing.assert_close(ours[0][real], trls[0][real], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ours[1][real], trls[1][real], atol=1e-5, rtol=1e-5)
+    assert (ours[0][~real] == 0).all()
+
+
+def test_sampling_draws_tokens_in_proportion_to_their_probability():
+    """The sampler's inverse-CDF draw has softmax(logits / temperature)'s distribution (as `torch.multinomial`):
+    frequencies over 40,000 draws within 0.01 of each probability; a zero-probability token is never drawn."""
+    from src.evaluation.decode import _sample
+
+    logits = torch.tensor([[2.0, 0.5, -1.0, float("-inf"), 1.0, 0.0]])
+    probs = torch.softmax(logits / 0.7, -1)[0]
+    torch.manual_seed(4)
+    draws = _sample(logits.expand(40_000, -1), 0.7)
+    freq = torch.bincount(draws, minlength=6).float() / len(draws)
+    assert freq[3] == 0
+    torch.testing.assert_close(freq, probs, atol=0.01, rtol=0)
+
+
+def test_the_bf16_update_computes_in_bf16_and_scores_as_fp32_does():
+    """`training.grpo.precision: bf16` runs the update's matmuls in bf16 (autocast), with log-probabilities
+    within bf16's rounding of fp32's; `auto` follows the CPU's native bf16 support, `fp32` never casts."""
+    from types import SimpleNamespace
+
+    from src.training.common import cpu_bf16
+    from src.training.grpo import PipelineGRPOTrainer
+
+    assert cpu_bf16("bf16") and not cpu_bf16("fp32")
+    assert cpu_bf16("auto") == torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    model = tiny_model()
+    dtypes = []
+    model.model.layers[0].mlp.down_proj.register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
+    torch.manual_seed(5)
+    ids = torch.randint(3, 60, (6, 14))
+    mask = torch.ones_like(ids)
+    mask[1, :4] = 0
+    mask[2, -3:] = 0
+    out = {}
+    for bf16 in (False, True):
+        trainer = SimpleNamespace(temperature=1.0, bf16_update=bf16)
+        with torch.no_grad():
+            out[bf16] = PipelineGRPOTrainer._get_per_token_logps_and_entropies(trainer, model, ids, mask, 6)[0]
+    assert dtypes == [torch.float32, torch.bfloat16]
+    assert out[True].dtype == torch.float32  # log-softmax in fp32, as TRL's
+    torch.testing.assert_close(out[True], out[False], atol=0.05, rtol=0.02)

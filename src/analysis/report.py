@@ -54,7 +54,11 @@ def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | 
             "parameters": parameters,
             "wall_minutes": None if wall_s is None else round(wall_s / 60, 1),
             "job_minutes": round(sum(r["seconds"] for r in speed) / 60, 1),
-            "machine": peak.get("machine", peak["device"]), "fp32_gflops": round(peak["fp32_gflops"])}
+            "cpu_minutes": (round(sum(r["cpu_s"] for r in speed) / 60, 1)
+                            if speed and all(r.get("cpu_s") is not None for r in speed) else None),
+            "machine": peak.get("machine", peak["device"]), "fp32_gflops": round(peak["fp32_gflops"]),
+            "fp32_gflops_per_cpu_s": (round(peak["fp32_gflops_per_cpu_s"])
+                                      if "fp32_gflops_per_cpu_s" in peak else None)}
 
 
 def main() -> None:

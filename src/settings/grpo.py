@@ -14,3 +14,8 @@ class GRPO:
     temperature: float = param("sampling temperature", exclusive_minimum=0)
     beta: float = param("KL coefficient against the starting model (0: none)", minimum=0)
     max_completion_length: int = param("longest completion, tokens", minimum=1)
+    precision: str = param("arithmetic of the update's forward and backward on the CPU: fp32; bf16 (autocast); auto: "
+                           "bf16 where the CPU multiplies bf16 natively (AVX512-BF16 or AMX), else fp32. Sampling "
+                           "stays fp32 (slower under autocast, measured by src.training.bench_grpo). On a GPU the "
+                           "trainer uses bf16 where the GPU supports it, whatever this says",
+                           pattern="^(fp32|bf16|auto)$")

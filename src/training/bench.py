@@ -56,7 +56,8 @@ def dataset(cfg: dict, data: Path, stage: str) -> Dataset:
     return Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
 
 
-def trainer_variant(name: str, cfg: dict, tokenizer, data: Dataset, stage: str, steps: int, out: Path):
+def trainer_variant(name: str, cfg: dict, tokenizer, data: Dataset, stage: str, steps: int, out: Path,
+                    callbacks: tuple = ()):
     t = cfg["training"][stage]
     config = SFTConfig(output_dir=str(out), max_steps=steps, learning_rate=t["learning_rate"],
                        per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
@@ -68,7 +69,7 @@ def trainer_variant(name: str, cfg: dict, tokenizer, data: Dataset, stage: str, 
     timer = StepTimer()
     trainer = cls(model=new_model(settings("inject_knowledge", cfg).model, tokenizer), args=config, train_dataset=data,
                   processing_class=tokenizer,
-                  callbacks=[timer])
+                  callbacks=[timer, *callbacks])
     trainer.train()
     return timer.seconds, trainer
 

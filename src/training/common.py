@@ -62,6 +62,14 @@ def precision_kwargs() -> dict:
     return {"bf16": bf16, "fp16": False, "use_cpu": not torch.cuda.is_available()}
 
 
+def cpu_bf16(precision: str) -> bool:
+    """Whether a CPU job computes under bf16 autocast: `precision` is fp32, bf16, or auto (bf16 where the
+    CPU multiplies bf16 natively: oneDNN's check for AVX512-BF16 or AMX; emulated bf16 is slower than fp32)."""
+    if precision == "auto":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return precision == "bf16"
+
+
 def per_device_batch(batch: int, key: str) -> int:
     """The configured batch is the global batch of an optimizer step: each of the WORLD_SIZE data-parallel
     processes (accelerate sets it; 1 without) takes an equal share, so 1, 2 or 4 GPUs train alike."""
@@ -244,13 +252,17 @@ def train_and_save(trainer, tokenizer, out: Path, resume: str | None = None, che
     scratch = Path(trainer.args.output_dir)
     trainer.add_callback(TimedCheckpoints(checkpoint_minutes))
     trainer.add_callback(training_curves(scratch, resume is not None))
+    cpu = time.process_time()
     result = trainer.train(resume_from_checkpoint=resume)
-    save_model(trainer.model, tokenizer, out, throughput(trainer, result.metrics), scratch / "curves")
+    stats = throughput(trainer, result.metrics, time.process_time() - cpu)
+    save_model(trainer.model, tokenizer, out, stats, scratch / "curves")
     shutil.rmtree(scratch, ignore_errors=True)  # the trainer's scratch folder
 
 
-def throughput(trainer, metrics: dict) -> dict:
-    """Tokens/s and model FLOP/s of the run, for the speed table (src/analysis/cost.py).
+def throughput(trainer, metrics: dict, cpu_s: float) -> dict:
+    """Tokens/s and model FLOP/s of the run, for the speed table (src/analysis/cost.py), by the wall clock
+    and per CPU-second (`cpu_s`: the process's CPU time in training, all its threads), which other jobs on
+    the machine do not distort.
 
     Tokens are the ones TRL counted in the batches (prompt and completion, padding excluded); model
     FLOPs are 6 x parameters x tokens (forward + backward), the usual estimate, counted on those tokens.
@@ -263,12 +275,14 @@ def throughput(trainer, metrics: dict) -> dict:
     runtime = float(metrics["train_runtime"])
     stats = {"runtime_s": runtime, "tokens": tokens, "parameters": params, "tokens_per_s": tokens / runtime,
              "model_flops_per_s": 6 * params * tokens / runtime, "steps": trainer.state.global_step,
+             "cpu_s": cpu_s, "model_flops_per_cpu_s": 6 * params * tokens / max(cpu_s, 1e-9),
              "device": str(trainer.args.device), "threads": torch.get_num_threads()}
     if hasattr(trainer, "generation_s"):  # GRPO: completions sampled, and the share of time spent sampling
         args = trainer.args
         stats["samples"] = trainer.state.global_step * args.per_device_train_batch_size * args.world_size
         stats["samples_per_s"] = stats["samples"] / runtime
         stats["generation_s"] = trainer.generation_s
+        stats["generation_cpu_s"] = trainer.generation_cpu_s
     zero_std = [float(h["frac_reward_zero_std"]) for h in history if "frac_reward_zero_std" in h]
     if zero_std:  # GRPO logs every step: a step learns only if some group's rewards differ
         stats["rl_steps_with_signal"] = sum(z < 1 for z in zero_std)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from typing import TYPE_CHECKING
 
 import torch
@@ -41,13 +42,14 @@ def phase(model, tokenizer, data: Dataset, t: Inject | SFT, epochs: float, seed:
     """One trainer over `data` with a stage's learning rate, batch and length; returns (the trained model,
     its throughput stats)."""
     if not epochs or not len(data):
-        return model, {"runtime_s": 0.0, "tokens": 0.0, "steps": 0}
+        return model, {"runtime_s": 0.0, "cpu_s": 0.0, "tokens": 0.0, "steps": 0}
     config = SFTConfig(num_train_epochs=epochs, learning_rate=t.learning_rate,
                        per_device_train_batch_size=per_device_batch(t.batch_size, "training.inject/sft.batch_size"),
                        max_length=t.max_length, lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0,
                        packing=False, **extra, **common_trainer_kwargs(seed, out))
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)
-    stats = throughput(trainer, trainer.train().metrics)
+    cpu = time.process_time()
+    stats = throughput(trainer, trainer.train().metrics, time.process_time() - cpu)
     shutil.rmtree(config.output_dir, ignore_errors=True)  # the trainer's scratch folder
     return trainer.model, stats
 
@@ -68,11 +70,12 @@ def main() -> None:
     qa = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
     model, sft = phase(model, tokenizer, qa, s.sft, g.sft_epochs, args.seed, args.out,
                        completion_only_loss=True)
-    stats = {k: lm[k] + sft[k] for k in ("runtime_s", "tokens", "steps")}
+    stats = {k: lm[k] + sft[k] for k in ("runtime_s", "cpu_s", "tokens", "steps")}
     params = sum(p.numel() for p in model.parameters())
     stats.update(parameters=params, device=str(model.device), threads=torch.get_num_threads(),
                  tokens_per_s=stats["tokens"] / max(stats["runtime_s"], 1e-9),
-                 model_flops_per_s=6 * params * stats["tokens"] / max(stats["runtime_s"], 1e-9))
+                 model_flops_per_s=6 * params * stats["tokens"] / max(stats["runtime_s"], 1e-9),
+                 model_flops_per_cpu_s=6 * params * stats["tokens"] / max(stats["cpu_s"], 1e-9))
     save_model(model, tokenizer, args.out, stats)
 
 

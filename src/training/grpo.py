@@ -12,11 +12,14 @@ import time
 import torch
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
+from trl.models import unwrap_model_for_generation
 
 from .. import stages
+from ..evaluation.decode import decode
 from ..text import is_correct, prompt_of
 from .common import (
     common_trainer_kwargs,
+    cpu_bf16,
     load_model,
     load_tokenizer,
     peft_config,
@@ -27,6 +30,7 @@ from .common import (
     train_and_save,
 )
 from .lengths import require_budget
+from .packing import packed_token_logps
 from .sft import qa_dataset
 
 log = logging.getLogger(__name__)
@@ -37,20 +41,39 @@ def exact_match_reward(prompts, completions, answer, **_) -> list[float]:
 
 
 class PipelineGRPOTrainer(GRPOTrainer):
-    """TRL's GRPOTrainer, plus: it clocks its sampling phase (generation and scoring), so the speed
-    table can split a step into generation and update (`generation_s` in train_stats.json); and on the
-    CPU it scores completions from the model's full logits. TRL's fused LM head is a Triton kernel on
-    GPUs; its torch fallback tiles a [4096 x 32768] buffer, so with this vocabulary of a few hundred
-    words most of every update went into strided copies (measured: docs/design.md, "How training is fast")."""
+    """TRL's GRPOTrainer, faster where it spends its time on small models (docs/design.md, "How training
+    is fast"; `python -m src.training.bench_grpo` measures each change in CPU time):
+    - sampling with the pipeline's decoder instead of `generate`: a group's prompt is read once, the KV
+      cache is preallocated, finished completions leave the batch;
+    - on the CPU, the update scores completions on packed rows (no padding slots), in bf16 autocast if
+      asked, and reads log-probabilities off the LM head at completion positions only. TRL's fused LM
+      head is a Triton kernel on GPUs; its torch fallback tiles a [4096 x 32768] buffer, which with a
+      vocabulary of a few hundred words spent most of every update in strided copies.
+    It clocks its sampling phase (generation and scoring), in wall and CPU seconds, so the speed table can
+    split a step into sampling and update (`generation_s`, `generation_cpu_s` in train_stats.json)."""
 
     generation_s = 0.0
+    generation_cpu_s = 0.0
+    bf16_update = False  # the update's forward and backward on the CPU under bf16 autocast (training.grpo.precision)
 
     def _generate_and_score_completions(self, inputs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return super()._generate_and_score_completions(inputs)
         finally:
             self.generation_s += time.perf_counter() - start
+            self.generation_cpu_s += time.process_time() - cpu
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        if self.use_vllm or self.use_transformers_continuous_batching or images or multimodal_fields:
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
+                                                 has_tool_images)
+        # the pipeline's decoder: each group's prompt read once, finished completions leave the batch
+        # (src/evaluation/decode.py); the same distribution as `generate` with top_k=0, top_p=1
+        with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
+            completion_ids = decode(model, prompt_ids, self.max_completion_length, self._tokenizer.eos_token_id,
+                                    self._tokenizer.pad_token_id, self.temperature)
+        return completion_ids, None
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
                                            batch_size=None, compute_entropy=False, **extra):
@@ -58,13 +81,10 @@ class PipelineGRPOTrainer(GRPOTrainer):
             return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep,
                                                               batch_size, compute_entropy, **extra)
         # what the fused head returns: log-probabilities (and entropies) of the completion tokens at the
-        # sampling temperature, from the same inputs
-        logits = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=logits_to_keep + 1,
-                       use_cache=False).logits[:, :-1].float() / self.temperature
-        logp = torch.log_softmax(logits, -1)
-        kept = attention_mask[:, -logits_to_keep:]  # zero where the completion is padding, as TRL's
-        token_logps = logp.gather(-1, input_ids[:, -logits_to_keep:, None]).squeeze(-1) * kept
-        entropies = -(logp.exp() * logp).sum(-1) * kept if compute_entropy else None
+        # sampling temperature, from the same tokens, packed (no arithmetic on padding)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16_update):
+            token_logps, entropies = packed_token_logps(model, input_ids, attention_mask, logits_to_keep,
+                                                        self.temperature, compute_entropy)
         return token_logps, entropies, None
 
 
@@ -91,6 +111,9 @@ def main() -> None:
     trainer = PipelineGRPOTrainer(model=load_model(args.model, tokenizer), reward_funcs=exact_match_reward,
                                   args=config, train_dataset=data, processing_class=tokenizer,
                                   peft_config=peft_config(s.model))
+    trainer.bf16_update = not torch.cuda.is_available() and cpu_bf16(g.precision)
+    log.info("device %s, %d thread(s); the update in %s, sampling in fp32", trainer.args.device,
+             torch.get_num_threads(), "bf16 autocast" if trainer.bf16_update else "fp32")
     train_and_save(trainer, tokenizer, args.out, resume, s.checkpoint_minutes)
 
 

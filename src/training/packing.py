@@ -90,3 +90,44 @@ class PackedSFTTrainer(SFTTrainer):
             self._total_train_tokens += int(self.accelerator.gather_for_metrics(real).sum())
             self._metrics["train"]["num_tokens"] = [self._total_train_tokens]
         return (outputs.loss, outputs) if return_outputs else outputs.loss
+
+
+def packed_token_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int,
+                       temperature: float, compute_entropy: bool = False):
+    """GRPO's per-token log-probabilities (and entropies) of the completion tokens, as TRL computes them on
+    its padded [rows, prompt + completion] batch, but from packed rows: each row's real tokens (mask 1),
+    packed as SFT's batches, through the decoder once, and the LM head only where a completion token is
+    predicted. Returns [rows, logits_to_keep] tensors, zero where the completion is padding, as TRL's."""
+    lengths = attention_mask.sum(1).tolist()
+    sequences = [ids[m.bool()] for ids, m in zip(input_ids, attention_mask)]
+    rows = pack_rows(lengths, int(ROW_WIDTH * max(lengths)))
+    width = max(sum(lengths[i] for i in row) for row in rows)
+    ids = input_ids.new_zeros((len(rows), width))
+    positions = torch.zeros_like(ids)
+    flat_starts = [0] * len(lengths)  # where each sequence begins in the flattened packed batch
+    for r, row in enumerate(rows):
+        at = 0
+        for i in row:
+            ids[r, at:at + lengths[i]] = sequences[i]
+            positions[r, at:at + lengths[i]] = torch.arange(lengths[i])
+            flat_starts[i] = r * width + at
+            at += lengths[i]
+        positions[r, at:] = torch.arange(width - at)  # the tail of padding is a block of its own
+    # completion token k of sequence i sits at its (prompt length + k); its log-prob is read off the
+    # hidden state one position earlier
+    completion = attention_mask[:, -logits_to_keep:].bool()
+    prompt_lengths = attention_mask[:, :-logits_to_keep].sum(1)
+    k = torch.arange(logits_to_keep)
+    at = torch.tensor(flat_starts)[:, None] + prompt_lengths[:, None] + k  # [rows, logits_to_keep]
+    at = at[completion]
+    hidden = model.get_decoder()(input_ids=ids, position_ids=positions, use_cache=False).last_hidden_state
+    hidden = hidden.reshape(-1, hidden.shape[-1])[at - 1]
+    logp = torch.log_softmax(model.get_output_embeddings()(hidden).float() / temperature, -1)
+    target = ids.reshape(-1)[at]
+    token_logps = input_ids.new_zeros(completion.shape, dtype=logp.dtype)
+    token_logps[completion] = logp.gather(-1, target[:, None]).squeeze(-1)
+    entropies = None
+    if compute_entropy:
+        entropies = torch.zeros_like(token_logps)
+        entropies[completion] = -(logp.exp() * logp).sum(-1)
+    return token_logps, entropies
