@@ -5,9 +5,8 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "params.yaml"
-
-
+# params.yaml is read by rules/common.smk (src/config.py), not by `configfile:`: Snakemake's own reader says
+# only "Config file is not valid JSON or YAML" and keeps the last of two equal keys; ours names the line.
 report: "report/workflow.rst"  # `snakemake --report report.html`: the study's tables and figures, captioned
 
 

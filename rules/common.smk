@@ -1,13 +1,13 @@
 # Loads and checks params.yaml (src/config.py: the schema from src/settings/, then the cross-key checks):
 # a wrong key or value stops the workflow here, before any job starts; jobs read it unchecked.
+import json
 from pathlib import Path
 import sys
-
-import yaml
 
 sys.path.insert(0, workflow.basedir)
 from src.code_deps import code  # a rule's code inputs: the source files its entry points import
 from src.config import ConfigError, load_params
+from src.training.lengths import length_errors  # a light import: no torch at planning
 from src.recipes import chain_slug, model_chains, rl_pairs, share_recipes, slug_steps
 from src.models import BASE as BASE_MODEL, study_models
 from src.data.questions import LEVELS  # the three generalization levels
@@ -15,16 +15,24 @@ from src.stages import tracked  # what each rule's script reads of params.yaml: 
 
 
 def _load():
-    on_disk = yaml.safe_load(open("params.yaml"))
-    # DVC reads params.yaml only; a --configfile/--config that changes other keys would make the two
-    # tools run different studies, so only `preset` may be set on the command line.
-    changed = sorted(k for k in set(config) | set(on_disk) if k != "preset" and config.get(k) != on_disk.get(k))
+    # DVC reads params.yaml only; a --configfile/--config that set other keys would make the two tools run
+    # different studies, so only `preset` may be set on the command line.
+    changed = sorted(k for k in config if k != "preset")
     if changed:
         raise ConfigError(
             f"--config/--configfile may only set `preset`; edit params.yaml (or add a preset "
             f"there) to change: {', '.join(changed)}"
         )
-    return load_params("params.yaml", config.get("preset"))
+    cfg = load_params("params.yaml", config.get("preset"))
+    # a finished study's measured lengths against its max_length settings, here and not only in the
+    # check_lengths job: that job would first delete lengths.json, and every model after it would rerun
+    lengths = Path("results") / cfg["preset"] / "checks" / "lengths.json"
+    if lengths.exists():
+        t = cfg["training"]
+        bad = length_errors(json.loads(lengths.read_text()), t["inject"]["max_length"], t["sft"]["max_length"])
+        if bad:
+            raise ConfigError("the data is longer than the settings allow\n" + "\n".join(bad))
+    return cfg
 
 
 try:

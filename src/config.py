@@ -6,6 +6,7 @@ and how to fix it. Jobs read the file without checking it again (src/presets.py)
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import jsonschema
@@ -37,7 +38,22 @@ def check_presets(presets: dict, where: str) -> None:
             name = (presets[name] or {}).get("extends")
 
 
+def _non_finite(value, key: str = "") -> list[str]:
+    """Keys whose value is NaN or infinite (YAML's .nan, .inf): the schema's bounds let them through, since
+    every comparison with NaN is false, and a NaN learning rate trains a model of NaN weights in silence."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [key or "(top level)"]
+    if isinstance(value, dict):
+        return [k for name, v in value.items() for k in _non_finite(v, f"{key}.{name}" if key else str(name))]
+    if isinstance(value, list):
+        return [k for i, v in enumerate(value) for k in _non_finite(v, f"{key}[{i}]")]
+    return []
+
+
 def _validate(cfg: dict, where: str) -> None:
+    bad = _non_finite(cfg)
+    if bad:
+        raise ConfigError("\n".join(f"{where}: {k}: not a finite number (NaN or infinity); give a number" for k in bad))
     errors = sorted(jsonschema.Draft202012Validator(params_schema()).iter_errors(cfg), key=lambda e: list(e.path))
     if errors:  # one line per error, naming the key (src/settings/ declares what each key is)
         raise ConfigError("\n".join(f"{where}: {'.'.join(str(p) for p in e.path) or '(top level)'}: {e.message}"
@@ -48,6 +64,10 @@ def _validate(cfg: dict, where: str) -> None:
     q = cfg["questions"]
     if abs(sum(q["level_shares"].values()) - 1) > 1e-6:
         raise ConfigError(f"{where}: questions.level_shares must sum to 1, got {q['level_shares']}")
+    passk_seeds = cfg["evaluation"]["passk"]["seeds"]
+    if passk_seeds > len(cfg["seeds"]):  # it would be cut to the seeds there are, without a word
+        raise ConfigError(f"{where}: evaluation.passk.seeds = {passk_seeds}: the study has only {len(cfg['seeds'])} "
+                          f"seed(s) ({cfg['seeds']}); use at most {len(cfg['seeds'])}")
     g = cfg["training"]["grpo"]
     if g["batch_size"] % g["num_generations"]:
         raise ConfigError(f"{where}: training.grpo.batch_size = {g['batch_size']}: must be a multiple "

@@ -28,6 +28,14 @@ def model_errors(cfg: dict) -> list[str]:
         if not (path / "config.json").exists():
             return [f"model.pretrained = {m['pretrained']!r}: the folder has no config.json, so it is not a saved "
                     "checkpoint; point it at the folder that save_pretrained wrote"]
+        weights = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                   "pytorch_model.bin.index.json")
+        if not any((path / w).exists() for w in weights):
+            return [f"model.pretrained = {m['pretrained']!r}: the folder has no weights ({', '.join(weights)}); "
+                    "copy the whole checkpoint there, not only its config"]
+        if not any((path / t).exists() for t in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")):
+            return [f"model.pretrained = {m['pretrained']!r}: the folder has no tokenizer (tokenizer.json or "
+                    "tokenizer_config.json); copy the checkpoint's tokenizer files beside its weights"]
         positions = json.loads((path / "config.json").read_text()).get("max_position_embeddings")
         if positions and positions < longest:
             out.append(f"training.sft/inject.max_length = {longest}: longer than the checkpoint's "
@@ -142,3 +150,4 @@ def level_errors(cfg: dict) -> list[str]:
                        "ones), too few for a relation at each level; add parametric relations or lower the I.I.D. "
                        "and zero-shot shares (questions.level_shares)")
     return out
+

@@ -21,6 +21,7 @@ import fcntl
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -47,9 +48,22 @@ def jobs_per_gpu() -> int:
 
 
 def lock_dir() -> Path:
-    path = Path(os.environ.get("GPU_LOCK_DIR", tempfile.gettempdir())) / "pipeline-gpu-locks"
-    path.mkdir(parents=True, exist_ok=True)
+    """The lock files' folder: private to this user (mode 0700, named after the uid), so on a shared host
+    another user can neither hold our devices' locks nor plant a link where a lock file goes."""
+    path = Path(os.environ.get("GPU_LOCK_DIR", tempfile.gettempdir())) / f"pipeline-gpu-locks-{os.getuid()}"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise RuntimeError(f"{path}: the GPU lock folder must be a directory owned by this user with mode 0700 "
+                           "(it is not: another user's folder or a link); remove it or set GPU_LOCK_DIR to a "
+                           "private folder")
     return path
+
+
+def _open_lock(path: Path):
+    """The lock file, opened for writing without following a symbolic link (O_NOFOLLOW)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(fd, "w")
 
 
 def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5, warn_after_s: float = 60) -> list[int]:
@@ -72,7 +86,7 @@ def claim_gpus(n: int = 1, wait_s: float = 24 * 3600, poll_s: float = 0.5, warn_
             for i in range(total):
                 if len(got) == n or any(i == d for d, _ in got):
                     continue
-                f = open(lock_dir() / (f"gpu{i}.lock" if slot == 0 else f"gpu{i}.slot{slot}.lock"), "w")
+                f = _open_lock(lock_dir() / (f"gpu{i}.lock" if slot == 0 else f"gpu{i}.slot{slot}.lock"))
                 try:
                     fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:

@@ -41,8 +41,26 @@ def preset_overlay(presets: dict, name: str) -> dict:
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a key given twice in one mapping is an error (plain YAML keeps the last,
+    so a second `seeds:` would silently win)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice in one mapping "
+                                  f"(first on line {seen[key] + 1}); keep one of them")
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_raw(path: str | Path) -> dict:
-    return yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        return yaml.load(Path(path).read_text(), Loader=_UniqueKeyLoader) or {}
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
 
 
 def resolve(raw: dict, preset: str | None) -> dict:

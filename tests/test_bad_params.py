@@ -1,5 +1,6 @@
 """Bad parameters are refused at planning time, before any job: by the loader every entry point uses,
 by `snakemake -n` and by `dvc repro`, each with one line that names the key and what would be valid."""
+import re
 import time
 
 import pytest
@@ -25,6 +26,15 @@ def no_config_folder(tmp_path):
     (tmp_path / "empty_checkpoint").mkdir(exist_ok=True)
     return edit("model.pretrained", str(tmp_path / "empty_checkpoint"))
 
+
+def config_only_folder(tmp_path):
+    """A checkpoint folder holding its config.json and nothing else (weights and tokenizer not copied)."""
+    (tmp_path / "config_only").mkdir(exist_ok=True)
+    (tmp_path / "config_only" / "config.json").write_text('{"max_position_embeddings": 4096}')
+    return edit("model.pretrained", str(tmp_path / "config_only"))
+
+
+NEEDS_FOLDER = (no_config_folder, config_only_folder)  # edits that make a folder in tmp_path first
 
 # (what a new user might write, the words the refusal must contain)
 BAD_EDITS = {
@@ -94,6 +104,23 @@ BAD_EDITS = {
                                           "preset 'smoke_generic' extends 'smok', which is not under `presets:`"),
     "presets extending each other": (lambda raw: raw["presets"]["smoke"].update(extends="smoke_generic"),
                                      "presets extend each other in a cycle: smoke -> smoke_generic -> smoke"),
+    "an infinite learning rate": (edit("training.sft.learning_rate", float("inf")),
+                                  "training.sft.learning_rate: not a finite number"),
+    "a NaN learning rate": (edit("training.grpo.learning_rate", float("nan")),
+                            "training.grpo.learning_rate: not a finite number"),
+    "a NaN level share": (edit("questions.level_shares.zero_shot", float("nan")),
+                          "questions.level_shares.zero_shot: not a finite number"),
+    "a world too large to draw": (edit("world.parametric_people", 10 ** 8),
+                                  "world.parametric_people: 100000000 is greater than the maximum of 100000"),
+    "a model too wide to allocate": (edit("model.scratch.hidden_size", 10 ** 8),
+                                     "model.scratch.hidden_size: 100000000 is greater than the maximum of 16384"),
+    "an answer budget without end": (edit("evaluation.max_new_tokens", 10 ** 9),
+                                     "evaluation.max_new_tokens: 1000000000 is greater than the maximum of 8192"),
+    "a million epochs": (edit("training.sft.epochs", 10 ** 6),
+                         "training.sft.epochs: 1000000 is greater than the maximum of 1000"),
+    "pass@k on more seeds than trained": (edit("evaluation.passk.seeds", 5),
+                                          "evaluation.passk.seeds = 5: the study has only 3 seed(s)"),
+    "a checkpoint folder with only its config": (config_only_folder, "the folder has no weights"),
 }
 YAML_SYNTAX = ("seeds: [0, 1, 2]\n", "seeds: [0, 1, 2\n", "params.yaml:")
 
@@ -105,7 +132,7 @@ def bad_params(tmp_path, name) -> tuple[str, str | None]:
         (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
         return expected, change.split("=", 1)[1]
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    (change(tmp_path) if change is no_config_folder else change)(raw)
+    (change(tmp_path) if change in NEEDS_FOLDER else change)(raw)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     return expected, None
 
@@ -132,6 +159,21 @@ def test_a_yaml_syntax_error_names_its_line_and_column(tmp_path):
         load_params(tmp_path / "params.yaml")
 
 
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path):
+    """YAML keeps the last of two equal keys; params.yaml refuses them, at any depth, with both lines."""
+    text = (ROOT / "params.yaml").read_text()
+    at = text.index("\nseeds:") + 1  # the top-level key
+    line = text[:at].count("\n") + 1
+    (tmp_path / "params.yaml").write_text(text[:at] + "seeds: [0]\n" + text[at:])
+    with pytest.raises(ConfigError, match=rf"line {line + 1}: key 'seeds' is given twice .*first on line {line}\)"):
+        load_params(tmp_path / "params.yaml")
+    nested = text.replace("    epochs: 5\n", "    epochs: 5\n    epochs: 50\n", 1)
+    assert nested != text
+    (tmp_path / "params.yaml").write_text(nested)
+    with pytest.raises(ConfigError, match="key 'epochs' is given twice"):
+        load_params(tmp_path / "params.yaml")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(BAD_EDITS))
 def test_snakemake_refuses_before_any_job(tmp_path, name):
@@ -147,6 +189,23 @@ def test_snakemake_refuses_before_any_job(tmp_path, name):
     assert "Traceback" not in said and "ConfigError in file" not in said  # the message, not a stack
     assert not (work / "results").exists()
     assert took < 10
+
+
+@pytest.mark.slow
+def test_snakemake_names_the_line_of_a_yaml_error_or_a_key_given_twice(tmp_path):
+    """Under Snakemake too, a YAML syntax error names its line and column and a duplicate key both lines
+    (Snakemake's own `configfile:` reader said only "Config file is not valid JSON or YAML")."""
+    good, bad, _ = YAML_SYNTAX
+    work = copy_workflow(tmp_path / "wf")
+    text = (work / "params.yaml").read_text()
+    for edited, expected in ((text.replace(good, bad), r"params\.yaml:\d+:\d+: not valid YAML"),
+                             (text.replace("    epochs: 5\n", "    epochs: 5\n    epochs: 50\n", 1),
+                              r"line \d+: key 'epochs' is given twice in one mapping \(first on line \d+\)")):
+        (work / "params.yaml").write_text(edited)
+        out = run(["snakemake", "-n", "--cores", "1"], work, check=False)
+        said = out.stdout + out.stderr
+        assert out.returncode != 0 and re.search(expected, said), said[-2000:]
+        assert "Error in params.yaml, nothing was run" in said and "Traceback" not in said
 
 
 @pytest.mark.slow

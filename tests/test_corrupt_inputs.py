@@ -55,3 +55,78 @@ def test_a_tokenizer_of_another_world_is_refused(saved, tmp_path, smoke_cfg):
         load_model(out, theirs)
     with pytest.raises(SystemExit, match="not a saved tokenizer"):
         load_tokenizer(tmp_path)
+
+
+def copy_of(out, tmp_path):
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for f in out.iterdir():
+        (copy / f.name).write_bytes(f.read_bytes())
+    return copy
+
+
+def test_damaged_weights_are_named_with_their_folder(saved, tmp_path):
+    """A garbled safetensors header is an error naming the folder (was a traceback that named neither), and
+    weights holding NaN (random bytes over the tensors) stop evaluation before it writes accuracy 0."""
+    from src.training.finite import require_finite
+
+    out, _ = saved
+    garbled = copy_of(out, tmp_path)
+    data = (garbled / "model.safetensors").read_bytes()
+    (garbled / "model.safetensors").write_bytes(b"\xff" * 16 + data[16:])  # the header's length, then its JSON
+    with pytest.raises(SystemExit, match=rf"{garbled}: the model cannot be loaded .* damaged"):
+        load_model(garbled)
+    model = load_model(out)
+    assert require_finite(model, out) is None  # the intact model passes
+    with torch.no_grad():
+        next(model.parameters())[0, 0] = float("nan")
+    with pytest.raises(SystemExit, match=rf"{out}: 1 weight tensor\(s\) hold NaN or infinity"):
+        require_finite(model, out)
+
+
+def test_a_diverged_loss_stops_training_naming_the_step(tmp_path):
+    """A NaN or infinite loss (e.g. from `learning_rate: .inf`) stops the job at the step it appears, instead
+    of saving a model of NaN weights that evaluates to empty answers with exit 0."""
+    from types import SimpleNamespace
+
+    from src.training.finite import FiniteLoss
+
+    check = FiniteLoss(tmp_path / "seed0" / "sft-comp")
+    state = SimpleNamespace(global_step=7)
+    check.on_log(None, state, None, logs={"loss": 1.5, "grad_norm": 0.3})  # finite: goes on
+    for bad in ({"loss": float("nan")}, {"grad_norm": float("inf")}):
+        with pytest.raises(SystemExit, match=r"sft-comp: (loss|grad_norm) is (nan|inf) at step 7: training diverged"):
+            check.on_log(None, state, None, logs=bad)
+
+
+def test_evaluation_refuses_an_empty_test_set_and_empty_answers(saved, smoke_data, tmp_path):
+    """A qa_*.jsonl cut at a line boundary (no test question left) and a model that answers nothing are
+    errors naming the file or the model, not accuracy 0 with exit 0."""
+    from src.evaluation.evaluate import evaluate
+
+    out, tokenizer = saved
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in smoke_data.iterdir():
+        if f.is_file():
+            (data / f.name).write_bytes(f.read_bytes())
+    text = (data / "qa_comp.jsonl").read_text()
+    kept = [line for line in text.splitlines(keepends=True) if '"split": "train"' in line]
+    (data / "qa_comp.jsonl").write_text("".join(kept))  # every test question gone, whole lines cut
+    model = load_model(out).eval()
+    with pytest.raises(SystemExit, match=r"qa_comp.jsonl: no test questions"):
+        evaluate(model, tokenizer, data, 8, 4)
+
+    class Silent(torch.nn.Module):  # answers EOS at once, as a model of NaN weights effectively does
+        def __init__(self, model):
+            super().__init__()
+            self.model, self.config, self.name_or_path = model, model.config, "silent-model"
+
+        def forward(self, **kw):
+            out = self.model(**kw)
+            out.logits[..., :] = -1e9
+            out.logits[..., tokenizer.eos_token_id] = 0
+            return out
+
+    with pytest.raises(SystemExit, match="silent-model: the model answered nothing"):
+        evaluate(Silent(model), tokenizer, smoke_data, 8, 4)

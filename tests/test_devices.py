@@ -137,3 +137,27 @@ def test_a_job_waiting_for_a_gpu_says_why(tmp_path, monkeypatch, caplog):
     held.close()
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 1 and "held by other jobs" in said[0] and "--resources gpu=1" in said[0]
+
+
+def test_device_locks_live_in_a_private_folder_and_follow_no_link(tmp_path, monkeypatch):
+    """The lock folder is this user's (named after the uid, mode 0700) and a lock file is opened without
+    following a link, so on a shared /tmp nobody can hold our devices or point a lock file elsewhere."""
+    import os
+    import stat
+
+    from src.devices import claim_gpus, lock_dir
+    monkeypatch.setenv("PIPELINE_GPU_COUNT", "1")
+    monkeypatch.setenv("GPU_LOCK_DIR", str(tmp_path))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    folder = lock_dir()
+    assert folder.name == f"pipeline-gpu-locks-{os.getuid()}"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    target = tmp_path / "elsewhere"
+    (folder / "gpu0.lock").symlink_to(target)  # a planted link where the lock file goes
+    with pytest.raises(OSError):
+        claim_gpus(1, wait_s=0.2, poll_s=0.05)
+    assert not target.exists()  # nothing was created through the link
+    (folder / "gpu0.lock").unlink()
+    folder.chmod(0o777)  # a folder others may write to is refused, with the fix
+    with pytest.raises(RuntimeError, match="must be a directory owned by this user with mode 0700"):
+        lock_dir()

@@ -5,8 +5,7 @@ import sys
 import pytest
 import yaml
 
-from src.stages import CheckLengths
-from src.training.lengths import longest, problems, require_budget
+from src.training.lengths import length_errors, longest, require_budget
 from src.training.tokenizer import build_word_tokenizer
 
 from .conftest import ROOT
@@ -22,8 +21,8 @@ def test_lengths_are_counted_in_the_presets_tokens(smoke_data):
 
 def test_a_short_setting_is_named_with_the_length_needed(smoke_data):
     lengths = {"biography": 90, "sft_example": 170, "answer": 50}
-    assert problems(lengths, CheckLengths(inject_max_length=90, sft_max_length=170)) == []
-    assert problems(lengths, CheckLengths(inject_max_length=89, sft_max_length=120)) == [
+    assert length_errors(lengths, inject_max_length=90, sft_max_length=170) == []
+    assert length_errors(lengths, inject_max_length=89, sft_max_length=120) == [
         "training.inject.max_length = 89: the longest biography has 90 tokens; use at least 90",
         "training.sft.max_length = 120: the longest question with its answer has 170 tokens; use at least 170"]
 
@@ -57,3 +56,25 @@ def test_every_model_waits_for_the_check():
     dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     assert "results/default/checks/lengths.json" in dvc["inject_knowledge"]["deps"]
     assert dvc["check_lengths"]["params"] == ["preset", "training.inject.max_length", "training.sft.max_length"]
+
+
+@pytest.mark.slow  # runs Snakemake
+def test_a_short_setting_in_a_finished_study_is_refused_at_planning_and_deletes_nothing(tmp_path):
+    """Once a study has its measured lengths, a max_length shorter than them is refused by Snakemake before
+    it plans a job, so the check_lengths job never reruns and deletes lengths.json (after which reverting
+    the value would replan every model)."""
+    import json
+
+    from .conftest import copy_workflow, run
+    work = copy_workflow(tmp_path / "wf")
+    checks = work / "results" / "smoke" / "checks"
+    checks.mkdir(parents=True)
+    (checks / "lengths.json").write_text(json.dumps({"biography": 90, "sft_example": 170, "answer": 50}))
+    raw = yaml.safe_load((work / "params.yaml").read_text())
+    raw["training"]["sft"]["max_length"] = 8
+    (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    out = run(["snakemake", "-n", "--cores", "1", "--config", "preset=smoke"], work, check=False)
+    said = out.stdout + out.stderr
+    assert out.returncode != 0 and "training.sft.max_length = 8: the longest question with its answer has 170" in said
+    assert "Error in params.yaml, nothing was run" in said
+    assert (checks / "lengths.json").exists()

@@ -21,6 +21,7 @@ from ..io import atomic_write_text, read_jsonl
 from ..models import Model
 from ..text import extract_answer, normalize, prompt_of
 from ..training.common import load_model, load_tokenizer, setup
+from ..training.finite import require_finite
 from ..training.lengths import require_budget
 from .decode import decode
 
@@ -69,6 +70,9 @@ def evaluate(model, tokenizer, data: Path, batch_size: int, max_new_tokens: int)
     predictions, metrics = [], {}
     for task in ("mem", "ctx", "comp"):
         rows = [r for r in read_jsonl(data / f"qa_{task}.jsonl") if r["split"] in LEVELS]
+        if not rows:  # a cut or foreign file would otherwise score 0 at every level, exit 0
+            raise SystemExit(f"{data / f'qa_{task}.jsonl'}: no test questions; the file is damaged or not this "
+                             "preset's: delete the data folder and rerun generate_data")
         gens = generate(model, tokenizer, [prompt_of(r) for r in rows], batch_size, max_new_tokens, task)
         for r, g in zip(rows, gens):
             pred = extract_answer(g)
@@ -79,6 +83,9 @@ def evaluate(model, tokenizer, data: Path, batch_size: int, max_new_tokens: int)
             hits = [p["correct"] for p in predictions if p["task"] == task and p["level"] == level]
             metrics[task][level] = {"accuracy": sum(hits) / len(hits) if hits else 0.0, "n": len(hits)}
         log.info("%s: %s", task, {lv: round(m["accuracy"], 3) for lv, m in metrics[task].items()})
+    if not any(p["generation"].strip() for p in predictions):
+        raise SystemExit(f"{model.name_or_path}: the model answered nothing to any of {len(predictions)} questions "
+                         "(every generation empty): its weights are likely damaged; rerun the stage that trained it")
     probe, metrics["facts"] = fact_recall(model, tokenizer, data, batch_size)
     log.info("fact recall: %.3f of %d", metrics["facts"]["recall"]["accuracy"], len(probe))
     return predictions + probe, metrics
@@ -102,7 +109,9 @@ def start(args, rule: str):
     """setup (GPU claim, seeds), then the rule's settings (src/stages.py) and the model on its device,
     in eval mode."""
     setup(0)
-    return stages.load(rule, args.params, args.preset), load_model(args.model).to(device()).eval()
+    settings, model = stages.load(rule, args.params, args.preset), load_model(args.model)
+    require_finite(model, args.model)
+    return settings, model.to(device()).eval()
 
 
 def main() -> None:

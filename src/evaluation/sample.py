@@ -32,6 +32,11 @@ def main() -> None:
     s, model = start(args, "sample_passk")
     p = s.passk
     rows = passk_questions(args.data, p.questions)
+    for level in LEVELS:  # the test set decides how many there are; say so where it has fewer than asked
+        have = sum(r["split"] == level for r in rows)
+        if have < p.questions:
+            log.warning("evaluation.passk.questions = %d, but the %s level has only %d Comp test questions: "
+                        "pass@k uses those %d", p.questions, level, have, have)
     prompts = [prompt_of(r) for r in rows for _ in range(p.samples)]
     gens = generate(model, load_tokenizer(args.model), prompts, s.batch_size * 4, s.max_new_tokens,
                     "samples", temperature=p.temperature)

@@ -18,7 +18,7 @@ class PassK:
 @section
 class Evaluation:
     batch_size: int = param("questions decoded together", minimum=1)
-    max_new_tokens: int = param("longest answer, tokens (greedy)", minimum=1)
+    max_new_tokens: int = param("longest answer, tokens (greedy), at most 8192", minimum=1, maximum=8192)
     passk: PassK = param("pass@k of every RL model and the model it started from, on the Comp test")
     speed_questions: int = param("Comp test questions decoded batched and one at a time (speed benchmark)", minimum=1)
     shift_questions: int = param("Comp test questions per level (the first ones) run with their gold chain through "

@@ -14,5 +14,7 @@ class Generic:
     bio_renderings: int = param("renderings of each of its biographies", minimum=1)
     paths: PerTaskOrNone = param("its relation paths per task, over every relation")
     train_questions: PerTaskOrNone = param("its training questions per task")
-    lm_epochs: float = param("passes over its biographies (causal LM, training.inject's rate and batch)", minimum=0)
-    sft_epochs: float = param("passes over its questions (training.sft's rate and batch)", minimum=0)
+    lm_epochs: float = param("passes over its biographies (causal LM, training.inject's rate and batch), at "
+                                 "most 1000", minimum=0, maximum=1000)
+    sft_epochs: float = param("passes over its questions (training.sft's rate and batch), at most 1000", minimum=0,
+                                  maximum=1000)

@@ -6,10 +6,10 @@ from .declare import param, section
 
 @section
 class Scratch:
-    hidden_size: int = param("width d of the residual stream", minimum=1)
-    num_hidden_layers: int = param("transformer blocks", minimum=1)
+    hidden_size: int = param("width d of the residual stream, at most 16384", minimum=1, maximum=16384)
+    num_hidden_layers: int = param("transformer blocks, at most 256", minimum=1, maximum=256)
     num_attention_heads: int = param("attention heads; must divide hidden_size into an even head size", minimum=1)
-    intermediate_size: int = param("width of the MLP", minimum=1)
+    intermediate_size: int = param("width of the MLP, at most 65536", minimum=1, maximum=65536)
     max_position_embeddings: int = param("longest sequence in tokens; at least every training max_length", minimum=1)
 
 

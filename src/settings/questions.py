@@ -8,9 +8,9 @@ from .declare import param, section
 
 @section
 class PerTask:
-    mem: int = param("for the Mem task", minimum=1)
-    ctx: int = param("for the Ctx task", minimum=1)
-    comp: int = param("for the Comp task", minimum=1)
+    mem: int = param("for the Mem task, at most 10 million", minimum=1, maximum=10_000_000)
+    ctx: int = param("for the Ctx task, at most 10 million", minimum=1, maximum=10_000_000)
+    comp: int = param("for the Comp task, at most 10 million", minimum=1, maximum=10_000_000)
 
     def __getitem__(self, task: str) -> int:  # the generator loops over tasks by name
         return getattr(self, task)
@@ -18,9 +18,9 @@ class PerTask:
 
 @section
 class PerTaskOrNone(PerTask):
-    mem: int = param("for the Mem task (0: none)", minimum=0)
-    ctx: int = param("for the Ctx task (0: none)", minimum=0)
-    comp: int = param("for the Comp task (0: none)", minimum=0)
+    mem: int = param("for the Mem task (0: none), at most 10 million", minimum=0, maximum=10_000_000)
+    ctx: int = param("for the Ctx task (0: none), at most 10 million", minimum=0, maximum=10_000_000)
+    comp: int = param("for the Comp task (0: none), at most 10 million", minimum=0, maximum=10_000_000)
 
 
 @section

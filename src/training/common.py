@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, TrainerCallback
 
 from ..devices import claim_gpus
 from ..io import atomic_dir
+from .finite import FiniteLoss, require_finite
 
 if TYPE_CHECKING:  # annotations only: stages.load imports the declarations a stage reads
     from ..settings.model import Model as ModelSettings
@@ -159,7 +161,11 @@ def load_model(path: Path, tokenizer=None) -> torch.nn.Module:
         base = load_model(Path(PeftConfig.from_pretrained(path).base_model_name_or_path))
         model = PeftModel.from_pretrained(base, path).merge_and_unload()
     else:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+        try:
+            model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+        except (OSError, ValueError, RuntimeError, SafetensorError) as e:  # a cut or garbled weights file
+            raise SystemExit(f"{path}: the model cannot be loaded ({type(e).__name__}: {str(e)[:200]}); the "
+                             "weights file is damaged: delete the folder and rerun the stage that writes it") from None
     model.name_or_path = model.config._name_or_path = str(path)
     if tokenizer is not None:
         check_tokenizer(model, tokenizer, Path(path))
@@ -251,10 +257,12 @@ def train_and_save(trainer, tokenizer, out: Path, resume: str | None = None, che
         log.info("resuming from %s", resume)
     scratch = Path(trainer.args.output_dir)
     trainer.add_callback(TimedCheckpoints(checkpoint_minutes))
+    trainer.add_callback(FiniteLoss(out))
     trainer.add_callback(training_curves(scratch, resume is not None))
     cpu = time.process_time()
     result = trainer.train(resume_from_checkpoint=resume)
     stats = throughput(trainer, result.metrics, time.process_time() - cpu)
+    require_finite(trainer.model, out)
     save_model(trainer.model, tokenizer, out, stats, scratch / "curves")
     shutil.rmtree(scratch, ignore_errors=True)  # the trainer's scratch folder
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from .. import stages
 from ..io import atomic_write_text, read_jsonl
 from ..text import completion_of, prompt_of
-from .common import load_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,12 @@ def longest(data: Path, tokenizer) -> dict[str, int]:
     return out
 
 
-def problems(lengths: dict[str, int], s) -> list[str]:
-    """One line per setting shorter than the data needs."""
-    checks = [("training.inject.max_length", s.inject_max_length, "biography", "the longest biography"),
-              ("training.sft.max_length", s.sft_max_length, "sft_example", "the longest question with its answer")]
+def length_errors(lengths: dict[str, int], inject_max_length: int, sft_max_length: int) -> list[str]:
+    """One line per `max_length` shorter than the data needs, from the lengths check_lengths measured (in the
+    preset's tokens): by that job, and at planning once a study has them (rules/common.smk: this module imports
+    nothing heavy at its top)."""
+    checks = [("training.inject.max_length", inject_max_length, "biography", "the longest biography"),
+              ("training.sft.max_length", sft_max_length, "sft_example", "the longest question with its answer")]
     return [f"{key} = {value}: {what} has {lengths[kind]} tokens; use at least {lengths[kind]}"
             for key, value, kind, what in checks if value < lengths[kind]]
 
@@ -66,10 +67,11 @@ def main() -> None:
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from .common import load_tokenizer  # torch and transformers: not at the top, which planning imports
     s = stages.load("check_lengths", args.params, args.preset)
     lengths = longest(args.data, load_tokenizer(args.tokenizer))
     log.info("longest, in tokens: %s", lengths)
-    bad = problems(lengths, s)
+    bad = length_errors(lengths, s.inject_max_length, s.sft_max_length)
     if bad:
         raise SystemExit(f"Error in {args.params}, nothing was trained: the data is longer than the settings allow\n"
                          + "\n".join(bad))
