@@ -12,6 +12,7 @@ from pathlib import Path
 from .data.questions import LEVELS, TASK_GROUPS, level_counts
 from .data.relations import CONTEXTUAL, PARAMETRIC
 from .data.world import active_relations
+from .models import WEIGHTS
 
 POOL = {"mem": "parametric_people", "ctx": "contextual_people", "comp": "parametric_people"}
 
@@ -28,10 +29,8 @@ def model_errors(cfg: dict) -> list[str]:
         if not (path / "config.json").exists():
             return [f"model.pretrained = {m['pretrained']!r}: the folder has no config.json, so it is not a saved "
                     "checkpoint; point it at the folder that save_pretrained wrote"]
-        weights = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                   "pytorch_model.bin.index.json")
-        if not any((path / w).exists() for w in weights):
-            return [f"model.pretrained = {m['pretrained']!r}: the folder has no weights ({', '.join(weights)}); "
+        if not any((path / w).exists() for w in WEIGHTS):
+            return [f"model.pretrained = {m['pretrained']!r}: the folder has no weights ({', '.join(WEIGHTS)}); "
                     "copy the whole checkpoint there, not only its config"]
         if not any((path / t).exists() for t in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")):
             return [f"model.pretrained = {m['pretrained']!r}: the folder has no tokenizer (tokenizer.json or "

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from .recipes import chain_label, model_chains
 
+# the files that hold a saved model's weights (any one of them): a folder without them cannot be loaded
+WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+
 BASE_SLUG = "inject"  # the knowledge-injected base: one model for all seeds (the paper's one pretrained model)
 BASE_LABEL = "Base (knowledge injection)"
 

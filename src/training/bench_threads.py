@@ -49,23 +49,11 @@ def worker(kind: str, preset: str, model: Path, steps: int) -> dict:
         data = Dataset.from_list([{"prompt": prompt_of(r), "answer": r["answer"]} for r in rows])
         m = run(PipelineGRPOTrainer, model, tokenizer, data, g, steps, scratch)
         return {"wall_s": m["wall_s"], "cpu_s": m["cpu_s"]}
-    import time
-
-    from transformers import TrainerCallback
-
     from .bench import dataset, trainer_variant
-
-    class Cpu(TrainerCallback):
-        cpu: list[float] = []
-
-        def on_step_begin(self, args, state, control, **kwargs):
-            self.start = time.process_time()
-
-        def on_step_end(self, args, state, control, **kwargs):
-            self.cpu.append(time.process_time() - self.start)
+    from .bench_grpo import CpuClock
 
     tokenizer = load_tokenizer(results / "tokenizer")
-    clock = Cpu()
+    clock = CpuClock()
     seconds, _ = trainer_variant("+ packed batches (the pipeline)", cfg, tokenizer,
                                  dataset(cfg, results / "data", kind), kind, steps, scratch, callbacks=[clock])
     return {"wall_s": median(seconds[2:]), "cpu_s": median(clock.cpu[2:])}

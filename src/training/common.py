@@ -19,6 +19,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, Llama
 
 from ..devices import claim_gpus
 from ..io import atomic_dir
+from ..models import WEIGHTS
 from .finite import FiniteLoss, require_finite
 
 if TYPE_CHECKING:  # annotations only: stages.load imports the declarations a stage reads
@@ -95,7 +96,6 @@ def common_trainer_kwargs(seed: int, out: Path, keep_scratch: bool = False) -> d
                 dataloader_num_workers=0, gradient_checkpointing=False, **precision_kwargs())
 
 
-WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
 ADAPTER = "adapter_config.json"  # a LoRA stage's output: PEFT's adapter, over the model it started from
