@@ -7,6 +7,8 @@ import sys
 sys.path.insert(0, workflow.basedir)
 from src.code_deps import code  # a rule's code inputs: the source files its entry points import
 from src.config import ConfigError, load_params
+from src.devices import gpu_plan_note, torch_build
+from src.io import damaged  # finished outputs whose content changed since their job
 from src.training.lengths import length_errors  # a light import: no torch at planning
 from src.recipes import chain_slug, model_chains, rl_pairs, share_recipes, slug_steps
 from src.models import BASE as BASE_MODEL, study_models
@@ -41,8 +43,17 @@ except ConfigError as e:  # the message alone: it names the key, its value and w
     sys.exit(f"Error in params.yaml, nothing was run:\n{e}")
 PRESET = CFG["preset"]
 RESULTS = f"results/{PRESET}"
+# Snakemake judges finished outputs by their timestamps: one cut or overwritten afterwards would be read as
+# whole. Their content hashes (src/io.py) are checked here, by the main process (cluster jobs re-read this).
+if workflow.is_main_process and (_bad := damaged(RESULTS)):
+    sys.exit(
+        "Finished outputs changed after their jobs ended, nothing was run:\n  "
+        + "\n  ".join(_bad)
+        + "\nthen rerun: Snakemake rebuilds what was deleted and everything made from it."
+    )
 SEEDS = CFG["seeds"]
-ENV = "../envs/pipeline.yaml"
+# the rules' conda environment: the CPU or CUDA build of torch, chosen as setup.sh chooses it
+ENV = "../envs/pipeline-cuda.yaml" if torch_build() == "cuda" else "../envs/pipeline.yaml"
 
 STAGE = r"[a-z]+-[a-z+]+(@\d+)?"  # e.g. sft-mem+ctx, sft-mem+ctx@30 (30% of the questions), grpo-comp
 CHAIN = rf"{STAGE}(__{STAGE})*"  # a model folder named after its stage chain
@@ -132,6 +143,13 @@ def sft_options(chain):
 def sft_stage(chain):
     """The SFT job's settings (src/stages.py): a stage after another also reads how many questions RL takes."""
     return "train_sft_rl_questions" if len(slug_steps(chain)) > 1 else "train_sft"
+
+
+# `--resources gpu=N` beyond this machine's devices: said once, so a CPU fallback does not pass for a GPU run
+if workflow.is_main_process and workflow.local_exec:
+    _gpu = workflow.global_resources.get("gpu")
+    if _note := gpu_plan_note(getattr(_gpu, "value", _gpu)):
+        print(f"Note: {_note}", file=sys.stderr)
 
 
 onstart:

@@ -194,6 +194,7 @@ rule report:
         curves_png=report(
             f"{RESULTS}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
         ),
+        curves_csv=f"{RESULTS}/training_curves.csv",  # the figure's data: src.analysis.curves redraws it
     log:
         f"{RESULTS}/logs/report.log",
     conda:

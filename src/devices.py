@@ -47,6 +47,49 @@ def jobs_per_gpu() -> int:
     return k
 
 
+def torch_build() -> str:
+    """'cuda' or 'cpu': which torch build setup.sh installs and which conda environment the rules use
+    (envs/pipeline-cuda.yaml or envs/pipeline.yaml): PIPELINE_TORCH if set, else cuda where a GPU is listed."""
+    build = os.environ.get("PIPELINE_TORCH") or ("cuda" if gpu_count() > 0 else "cpu")
+    if build not in ("cpu", "cuda"):
+        raise ValueError(f"PIPELINE_TORCH must be cpu or cuda, not {build!r}")
+    return build
+
+
+def gpu_plan_note(asked: int | None) -> str | None:
+    """What `--resources gpu=N` will mean on this machine, where it has fewer device slots than asked
+    (said once, at planning: without it a CPU fallback looks exactly like a GPU run)."""
+    if not asked:
+        return None
+    have, per = gpu_count(), jobs_per_gpu()
+    if have == 0:
+        return (f"--resources gpu={asked}, but this machine has no GPU (`nvidia-smi -L` finds none): the GPU-tagged "
+                f"jobs run on the CPU, up to {asked} at once within --cores")
+    if have * per < asked:
+        return (f"--resources gpu={asked}, but this machine has {have} GPU(s) x PIPELINE_JOBS_PER_GPU={per} = "
+                f"{have * per} device slot(s): up to {asked} GPU jobs start, and each beyond the slots waits "
+                "for a free device (src/devices.py)")
+    return None
+
+
+def describe_device() -> str:
+    """The device this process computes on, for the first lines of a job's log."""
+    import torch
+
+    if torch.cuda.is_available():
+        return (f"GPU {torch.cuda.get_device_name(0)} (CUDA_VISIBLE_DEVICES="
+                f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})")
+    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), "unknown")
+    return f"CPU {model} (no GPU visible)"
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:  # not Linux
+        return []
+
+
 def lock_dir() -> Path:
     """The lock files' folder: private to this user (mode 0700, named after the uid), so on a shared host
     another user can neither hold our devices' locks nor plant a link where a lock file goes."""

@@ -97,6 +97,7 @@ def build(preset: str | None = None, params: Path = Path("params.yaml")) -> str:
             stage["outs"] = job["outs"]
         stages[stage_name(job)] = stage
     results = f"results/{cfg['preset']}"
+    figures = sorted(o for job in jobs if job["rule"] == "report" for o in job["outs"] if o.endswith(".png"))
     # pass@k: one plot per level, one curve per model (the report's passk_<level>.csv columns)
     models = list(dict.fromkeys(chain_label(m) for pair in rl_pairs(cfg["recipes"]) for m in pair))
     curves = [{f"pass@k (%), Comp {lv}": {"x": "k", "y": {f"{results}/passk_{lv}.csv": list(models)}, "x_label": "k",
@@ -111,8 +112,8 @@ def build(preset: str | None = None, params: Path = Path("params.yaml")) -> str:
     return HEADER + yaml.safe_dump({
         "stages": stages,
         "metrics": [f"{results}/headline.json"],  # dvc metrics show / diff, dvc exp show: the claims and the cost
-        "plots": [f"{results}/figures/comp_levels.png", f"{results}/figures/passk.png",
-                  f"{results}/figures/training_curves.png", *curves],  # dvc plots show
+        # dvc plots show: every figure the report draws (its .png outputs), then the curves DVC draws itself
+        "plots": [*figures, *curves],
     }, sort_keys=False, width=100000)
 
 

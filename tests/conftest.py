@@ -48,10 +48,11 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run a tool of this environment (snakemake, dvc) with the venv's bin first on PATH."""
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900,
+        env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a tool of this environment (snakemake, dvc) with the venv's bin first on PATH (and `env` set)."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               DVC_NO_ANALYTICS="1")
+               DVC_NO_ANALYTICS="1", **(env or {}))
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

@@ -209,6 +209,24 @@ def test_snakemake_names_the_line_of_a_yaml_error_or_a_key_given_twice(tmp_path)
 
 
 @pytest.mark.slow
+def test_dvc_names_the_line_of_a_yaml_error_or_a_key_given_twice(tmp_path):
+    """`dvc repro` reads params.yaml itself (ruamel) before any stage: both errors come with their line and
+    column there too, and nothing is written."""
+    good, bad, _ = YAML_SYNTAX
+    work = copy_workflow(tmp_path / "dvc")
+    run(["dvc", "init", "--no-scm", "-q"], work)
+    text = (work / "params.yaml").read_text()
+    for edited, expected in ((text.replace(good, bad), r"line \d+, column \d+"),
+                             (text.replace("    epochs: 5\n", "    epochs: 5\n    epochs: 50\n", 1),
+                              r'found duplicate key "epochs"[\s\S]*line \d+, column \d+')):
+        (work / "params.yaml").write_text(edited)
+        out = run(["dvc", "repro"], work, check=False)
+        said = out.stdout + out.stderr
+        assert out.returncode != 0 and re.search(expected, said), said[-2000:]
+        assert "YAML file structure is corrupted" in said and not (work / "results").exists()
+
+
+@pytest.mark.slow
 def test_dvc_repro_refuses_before_any_stage_writes(tmp_path):
     work = copy_workflow(tmp_path / "dvc")
     run(["dvc", "init", "--no-scm", "-q"], work)

@@ -1,9 +1,11 @@
 """Corrupted inputs are named, never read as silent garbage."""
+import json
+
 import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from src.io import read_jsonl
+from src.io import MANIFEST, atomic_write_text, damaged, read_jsonl, sidecar
 from src.training.common import load_model, load_tokenizer, save_model
 from src.training.tokenizer import build_word_tokenizer
 
@@ -33,8 +35,8 @@ def test_a_model_folder_without_its_weights_is_named(saved, tmp_path):
     out, tokenizer = saved
     broken = tmp_path / "model"
     broken.mkdir()
-    for f in out.iterdir():
-        if f.name != "model.safetensors":
+    for f in out.iterdir():  # without the manifest too: a folder of an older run, or a pretrained checkpoint
+        if f.name not in ("model.safetensors", MANIFEST):
             (broken / f.name).write_bytes(f.read_bytes())
     with pytest.raises(SystemExit, match=rf"{broken}: the model's weights are missing"):
         load_model(broken)
@@ -57,12 +59,43 @@ def test_a_tokenizer_of_another_world_is_refused(saved, tmp_path, smoke_cfg):
         load_tokenizer(tmp_path)
 
 
-def copy_of(out, tmp_path):
+def copy_of(out, tmp_path, manifest=False):
+    """A copy of a saved model folder; without its manifest unless asked (as a pretrained checkpoint)."""
     copy = tmp_path / "model"
     copy.mkdir()
     for f in out.iterdir():
-        (copy / f.name).write_bytes(f.read_bytes())
+        if manifest or f.name != MANIFEST:
+            (copy / f.name).write_bytes(f.read_bytes())
     return copy
+
+
+def test_a_finished_folder_changed_afterwards_is_named_before_it_is_read(saved, tmp_path):
+    """A stage's folder carries every file's SHA-256 (written before the folder appears): bytes overwritten
+    inside the weights, which would load as a quietly different model, or a file gone, are named with the
+    folder to delete; the intact folder passes."""
+    out, tokenizer = saved
+    assert json.loads((out / MANIFEST).read_text()).keys() >= {"model.safetensors", "config.json"}
+    assert damaged(out) == []
+    copy = copy_of(out, tmp_path, manifest=True)
+    weights = bytearray((copy / "model.safetensors").read_bytes())
+    weights[-8:] = b"\x01" * 8  # inside the last tensor: the header still parses
+    (copy / "model.safetensors").write_bytes(bytes(weights))
+    (copy / "config.json").unlink()
+    with pytest.raises(SystemExit, match=rf"{copy} is damaged:\n  {copy}/config.json: missing since .*\n  "
+                                         rf"{copy}/model.safetensors: changed since .*\(delete {copy}\)"):
+        load_model(copy)
+
+
+def test_a_checksummed_file_names_its_damage_and_a_rewrite_clears_it(tmp_path):
+    """Files a later stage reads (evaluations, samples, lengths) carry a sidecar hash; rewriting the file
+    without one removes the old hash first, so no stale hash can accuse a good file."""
+    f = tmp_path / "eval" / "metrics.json"
+    atomic_write_text(f, '{"accuracy": 0.5}\n', checksum=True)
+    assert sidecar(f).exists() and damaged(tmp_path) == []
+    f.write_text('{"accuracy": 0.9}\n')
+    assert damaged(tmp_path) == [f"{f}: changed since the job that wrote it finished (delete it)"]
+    atomic_write_text(f, '{"accuracy": 0.9}\n')
+    assert not sidecar(f).exists() and damaged(tmp_path) == []
 
 
 def test_damaged_weights_are_named_with_their_folder(saved, tmp_path):

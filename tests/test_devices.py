@@ -64,6 +64,8 @@ def test_every_entry_point_claims_through_setup(tmp_path):
     code = "import os; from src.training.common import setup; setup(0); print(os.environ['CUDA_VISIBLE_DEVICES'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "0", out.stderr
+    # and says in the job's first log line where it computes: here no CUDA torch, so the CPU, named
+    assert "INFO runs on CPU " in out.stderr and "thread(s); precision fp32" in out.stderr, out.stderr
     entry_points = ["src/training/inject.py", "src/training/sft.py", "src/training/grpo.py",
                     "src/evaluation/evaluate.py", "src/evaluation/sample.py", "src/evaluation/benchmark.py",
                     "src/evaluation/hidden.py"]
@@ -161,3 +163,16 @@ def test_device_locks_live_in_a_private_folder_and_follow_no_link(tmp_path, monk
     folder.chmod(0o777)  # a folder others may write to is refused, with the fix
     with pytest.raises(RuntimeError, match="must be a directory owned by this user with mode 0700"):
         lock_dir()
+
+
+def test_asking_for_more_gpus_than_the_machine_has_is_said_at_planning(monkeypatch):
+    """`--resources gpu=N` on a machine with fewer device slots: one line says what the jobs will use."""
+    from src.devices import gpu_plan_note
+
+    monkeypatch.setenv("PIPELINE_GPU_COUNT", "0")
+    assert "no GPU" in gpu_plan_note(4) and "run on the CPU, up to 4 at once" in gpu_plan_note(4)
+    monkeypatch.setenv("PIPELINE_GPU_COUNT", "2")
+    assert "has 2 GPU(s) x PIPELINE_JOBS_PER_GPU=1 = 2 device slot(s)" in gpu_plan_note(4)
+    assert gpu_plan_note(2) is None and gpu_plan_note(None) is None
+    monkeypatch.setenv("PIPELINE_JOBS_PER_GPU", "2")
+    assert gpu_plan_note(4) is None  # 2 devices x 2 jobs each

@@ -287,6 +287,21 @@ def test_passk_at_512_samples_and_what_it_costs(smoke_cfg):
     assert sampling_cost(p, {}) == []  # a generation benchmark from before the timing: nothing claimed
 
 
+def test_the_report_says_when_a_level_has_fewer_passk_questions_than_asked(smoke_cfg):
+    """passk.questions beyond the test set is clamped by the sampler; the report says so for that level only."""
+    from src.analysis.render import passk_section
+    from src.stages import settings
+    p = settings("report", smoke_cfg).params
+    asked = p.evaluation.passk.questions
+    r = "SFT(Mem+Ctx)->RL(Comp)"
+    full = [dict(q, level="iid") for q in samples_for(r, "base", [0] * asked) + samples_for(r, "rl", [1] * asked)]
+    short = [dict(q, level="zero_shot") for q in samples_for(r, "base", [0]) + samples_for(r, "rl", [1])]
+    text = "\n".join(passk_section(p, passk_advantages(full + short), {}))
+    assert f"`evaluation.passk.questions` = {asked}, but the Zero-shot level has only 1 Comp" in text
+    assert "I.I.D. level has only" not in text
+    assert "Fewer questions" not in "\n".join(passk_section(p, passk_advantages(full), {}))
+
+
 def test_passk_curves_average_the_unbiased_estimator_over_questions():
     rows = passk_rows(samples_for("X", "rl", [0, 2, 4], n=4))
     assert [r["k"] for r in rows] == [1, 2, 3, 4]
@@ -375,3 +390,43 @@ def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
     assert "`probe_distract` (2 per needed paragraph; 66.7 " in distract
     assert "from SFT(Ctx) +1.0;" in distract
     assert distract.endswith("claims 1 / 2 / 3 reproduced / reproduced / reproduced.")
+
+
+def test_training_curves_keep_the_reward_band_in_range_and_mark_short_runs(tmp_path):
+    """GRPO's reward per step is drawn as a rolling mean whose 95% band stays inside [0, 100] (a band of
+    +- one standard deviation of the completions ran from -20 to 120); a run of few points gets markers;
+    the CSV rows give back the curves they were made from."""
+    from src.analysis import curves
+
+    swings = [0.0, 1.0] * 20  # a reward that jumps between the bounds
+    mean, low, high = curves.rolling(swings)
+    assert all(0.0 <= lo <= m <= hi <= 1.0 for m, lo, hi in zip(mean, low, high))
+    assert mean[-1] == 0.5 and high[-1] < 1.0  # over 10 steps the mean is known to within the band
+    assert curves.rolling([0.3]) == ([0.3], [0.3], [0.3])  # one step: no interval to draw
+    assert curves._style("SFT(Comp)", {"SFT(Comp)"}, 2)["marker"] == "o"
+    assert curves._style("SFT(Mem)", {"SFT(Comp)"}, 200)["marker"] is None
+    got = {"inject": {"loss": [(1, 7.0), (10, 6.5)]}, "SFT(Comp)": {"loss": [(1, 2.0)]},
+           "SFT(Comp)->RL(Comp)": {"reward": [(1, 0.5)], "reward_std": [(1, 0.2)]}}
+    assert curves.from_rows(curves.to_rows(got)) == got
+    curves.curves_figure(got, {"SFT(Comp)"}, "inject", tmp_path / "c.png")  # one point each still draws
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_html_reports_pages_cite_only_files_that_exist():
+    """The captions and front page of `snakemake --report` name repository files (which must exist) and
+    the study's own files (which the workflow's rules must write); `python -m` modules must exist."""
+    import re
+
+    from .conftest import ROOT
+
+    rules = "".join(f.read_text() for f in (ROOT / "rules").glob("*.smk"))
+    for page in sorted((ROOT / "report").glob("*.rst")):
+        text = page.read_text()
+        for module in re.findall(r"python -m ([\w.]+)", text):
+            assert (ROOT / (module.replace(".", "/") + ".py")).exists(), (page.name, module)
+        for name in re.findall(r"``([^`\s]+\.(?:md|yaml|py|csv|json|png|rst))``", text):
+            if "<" in name:
+                continue  # a pattern such as results/<preset>/...
+            if not (ROOT / name).exists():  # not a repository file: then a file of the study folder
+                assert "/" not in name and f"/{name}" in rules, f"{page.name} cites {name}, which is not in " \
+                    "the repository and no rule writes"

@@ -162,6 +162,19 @@ def test_report_figures_and_analyses(snakemake_run):
     from src.export_dvc import build
     plots = {k: v for p in yaml.safe_load(build("smoke", snakemake_run["work"] / "params.yaml"))["plots"]
              if isinstance(p, dict) for k, v in p.items()}
+    # every figure the report drew is one `dvc plots show` shows
+    assert {f"results/smoke/figures/{f.name}" for f in (out / "figures").glob("*.png")} <= set(
+        p for p in yaml.safe_load(build("smoke", snakemake_run["work"] / "params.yaml"))["plots"] if isinstance(p, str))
+    # the training curves' data beside the figure: every curve model's loss or reward, redrawn from the CSV alone
+    with open(out / "training_curves.csv") as f:
+        logged = list(csv.DictReader(f))
+    from src.models import curve_models
+    assert {r["model"] for r in logged} == {m.label for m in curve_models(cfg["seeds"], cfg["recipes"])}
+    assert {r["metric"] for r in logged} == {"loss", "reward", "reward_std"}
+    run([sys.executable, "-m", "src.analysis.curves", str(out / "training_curves.csv"), "--out",
+         str(out / "redrawn.png")], snakemake_run["work"])
+    assert (out / "redrawn.png").read_bytes() == (out / "figures/training_curves.png").read_bytes()
+    (out / "redrawn.png").unlink()
     for lv in ("iid", "composition", "zero_shot"):
         with open(out / f"passk_{lv}.csv") as f:
             curves = list(csv.DictReader(f))
@@ -199,6 +212,50 @@ def test_snakemake_report_shows_the_study(snakemake_run, tmp_path):
 def test_a_finished_study_has_nothing_to_do(snakemake_run):
     out = run(["snakemake", "--cores", "2", "-n", *SMOKE], snakemake_run["work"])
     assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_a_finished_output_damaged_afterwards_is_named_on_the_next_run(snakemake_run):
+    """A file cut or overwritten after its job finished keeps its timestamp's verdict ("Nothing to be done"):
+    the content hashes written with it (src/io.py) name it, and what to delete, before anything runs."""
+    results = snakemake_run["work"] / "results/smoke"
+    victims = [results / "data/qa_comp.jsonl", results / "models/inject/model.safetensors",
+               next(results.glob("eval/seed*/*/metrics.json"))]
+    kept = {f: (f.read_bytes(), f.stat()) for f in victims}
+    try:
+        cut = victims[0].read_text().splitlines(keepends=True)
+        victims[0].write_text("".join(cut[: len(cut) // 2]))  # cut at a line boundary: still valid JSON lines
+        weights = bytearray(victims[1].read_bytes())
+        weights[-64:] = b"\x7f" * 64  # bytes over the last tensor: the file still loads
+        victims[1].write_bytes(bytes(weights))
+        victims[2].write_text(victims[2].read_text().replace('"accuracy"', '"accuracy" ', 1))
+        out = run(["snakemake", "--cores", "2", "-n", *SMOKE], snakemake_run["work"], check=False)
+        said = out.stdout + out.stderr
+        assert out.returncode != 0 and "Nothing to be done" not in said
+        for f in victims:
+            assert f"{f.relative_to(snakemake_run['work'])}: changed since the job" in said, said
+        assert "(delete results/smoke/data)" in said and "(delete results/smoke/models/inject)" in said
+    finally:
+        for f, (data, st) in kept.items():
+            f.write_bytes(data)
+            os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert "Nothing to be done" in run(["snakemake", "--cores", "2", "-n", *SMOKE], snakemake_run["work"]).stdout
+
+
+def test_jobs_say_where_they_run_and_planning_says_what_gpus_mean(snakemake_run):
+    """Each training and evaluation job's first log line names its device, threads and precision; asking
+    for GPUs this machine lacks is said once at planning (PIPELINE_GPU_COUNT=0 simulates a machine without)."""
+    logs = snakemake_run["work"] / "results/smoke/logs"
+    jobs = [f for f in logs.rglob("*.log") if f.name not in ("generate_data.log", "build_tokenizer.log",
+                                                              "check_lengths.log", "tables.log", "report.log",
+                                                              "benchmark_matmul.log")]
+    assert len(jobs) > 10
+    for f in jobs:
+        first = next(line for line in f.read_text().splitlines() if " INFO " in line)
+        assert re.search(r"INFO runs on (CPU|GPU) .*; \d+ thread\(s\); precision (fp32|bf16)", first), (f, first)
+    out = run(["snakemake", "-n", "--cores", "2", "--resources", "gpu=4", *SMOKE], snakemake_run["work"],
+              env={"PIPELINE_GPU_COUNT": "0"})
+    said = out.stdout + out.stderr
+    assert said.count("--resources gpu=4, but this machine has no GPU") == 1, said[-2000:]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from .tables import accuracies, cell_text
 
 ATOMIC, COMP = "SFT(Mem+Ctx)", "SFT(Comp)"
 SYNTH, AMPL = "SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"
+CLAIM_MODELS = {ATOMIC, COMP, SYNTH, AMPL}  # the models the claims compare (drawn bold in the curves)
 
 
 def fmt(x, digits=1) -> str:

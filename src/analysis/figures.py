@@ -81,30 +81,6 @@ def share_figure(rows: list[dict], shares: dict[int, tuple[str, str]], out: Path
     save_figure(fig, out)
 
 
-def curves_figure(curves: dict[str, dict[str, list]], out: Path) -> None:
-    """Training curves: the loss per step of knowledge injection and each SFT stage (left), and GRPO's mean
-    reward per step with its spread over the step's completions (right)."""
-    fig, (loss_ax, rl_ax) = plt.subplots(1, 2, figsize=(13, 4.8))
-    for label, got in curves.items():
-        if "loss" in got and "reward" not in got:
-            loss_ax.plot(*zip(*got["loss"]), label=label, lw=1)
-        if "reward" in got:
-            steps, mean = zip(*got["reward"])
-            line, = rl_ax.plot(steps, [100 * m for m in mean], label=label, lw=1)
-            if "reward_std" in got and len(got["reward_std"]) == len(mean):
-                std = [v for _, v in got["reward_std"]]
-                rl_ax.fill_between(steps, [100 * (m - d) for m, d in zip(mean, std)],
-                                   [100 * (m + d) for m, d in zip(mean, std)], color=line.get_color(), alpha=0.15)
-    loss_ax.set(title="loss per step (knowledge injection, SFT)", xlabel="optimizer step", ylabel="loss", yscale="log")
-    rl_ax.set(title="GRPO: exact-match reward per step, ± its spread", xlabel="optimizer step", ylabel="reward (%)")
-    for ax in (loss_ax, rl_ax):
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, out)
-
-
 def shifts_figure(projected: dict, shifts: dict[str, dict], explained: list[float], out: Path) -> None:
     """One panel per RL model: its last-layer shifts on the first two components of all models' shifts,
     coloured by position kind, marked by level."""

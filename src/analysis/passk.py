@@ -72,6 +72,7 @@ def passk_advantages(samples: list[dict]) -> list[dict]:
         (a1, h1), (am, hm) = adv(1), adv(kmax)
         verdict = ("persists (synthesis)" if am - hm > 0 else "vanishes (amplification)" if a1 - h1 > 0
                    else "no significant advantage")
-        out.append({"recipe": recipe, "level": lv, "questions": len(keys), "k_max": kmax,
+        out.append({"recipe": recipe, "level": lv, "questions": len(keys), "distinct": len({x[1] for x in keys}),
+                    "k_max": kmax,
                     "adv_k1": a1, "ci_k1": h1, "adv_kmax": am, "ci_kmax": hm, "verdict": verdict})
     return out

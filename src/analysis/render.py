@@ -168,7 +168,17 @@ def passk_section(p: Params, advantages: list[dict], gen: dict) -> list[str]:
                  f"{cell_pm(a['adv_kmax'], a['ci_kmax'])} (k={a['k_max']}) | {a['verdict']} |")
     L += ["", "± is the 95% interval over questions (paired); a verdict needs an interval that excludes zero: "
           "*persists* if the advantage at the largest k does, *vanishes* if only the one at k=1 does.", ""]
-    return L + sampling_cost(p, gen)
+    return L + passk_shortfall(p, advantages) + sampling_cost(p, gen)
+
+
+def passk_shortfall(p: Params, advantages: list[dict]) -> list[str]:
+    """A line per level whose test set holds fewer Comp questions than `evaluation.passk.questions` asks:
+    the sampler takes the ones there are (and says so in its log), the report says so here."""
+    asked = p.evaluation.passk.questions
+    have = {a["level"]: a["distinct"] for a in advantages if a["distinct"] < asked}
+    return [f"Fewer questions than asked: `evaluation.passk.questions` = {asked}, but the {LEVEL_NAMES[lv]} "
+            f"level has only {n} Comp test questions; its pass@k uses those {n}." for lv, n in have.items()] + (
+        [""] if have else [])
 
 
 def localisation_section(errs: list[dict]) -> list[str]:

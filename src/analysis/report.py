@@ -3,8 +3,8 @@
 Reads the study's files (metrics.csv, the pass@k samples, the predictions, the RL models' training
 statistics, the speed benchmarks), runs the analyses (claims.py, passk.py, per_model.py, cost.py),
 and writes, all here: REPORT.md (render.py), passk_samples.csv, passk.csv, error_localisation.csv,
-atomic_errors.csv, speed.csv, zero_shot_relations.csv, passk_<level>.csv (one column per model), the
-figures (figures.py) and headline.json (the
+atomic_errors.csv, speed.csv, zero_shot_relations.csv, passk_<level>.csv (one column per model),
+training_curves.csv (the curves' data, curves.py), the figures (figures.py, curves.py) and headline.json (the
 claims' verdicts and the study's cost: what `dvc metrics show` and the sweep table read).
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
-from ..models import BASE_SLUG, Model
+from ..models import BASE_LABEL, BASE_SLUG, Model
 from ..recipes import share_recipes
-from . import figures
+from . import curves, figures
 from . import shifts as hidden
-from .claims import AMPL, SYNTH, verdicts
+from .claims import AMPL, CLAIM_MODELS, SYNTH, verdicts
 from .cost import speed_rows, wall_span
 from .passk import passk_advantages, passk_curves, passk_rows
 from .per_model import (
@@ -104,7 +104,9 @@ def main() -> None:
         atomic_write_text(results / f"passk_{lv}.csv", csv_text(passk_curves(pk, lv)))
     figures.passk_figure(pk, results / "figures" / "passk.png")
     figures.comp_figure(rows, p.recipes, results / "figures" / "comp_levels.png")
-    figures.curves_figure(training_curves(files, p), results / "figures" / "training_curves.png")
+    training = training_curves(files, p)  # the curves' data beside the figure: redrawn without retraining
+    atomic_write_text(results / "training_curves.csv", csv_text(curves.to_rows(training), list(curves.COLUMNS)))
+    curves.curves_figure(training, CLAIM_MODELS, BASE_LABEL, results / "figures" / "training_curves.png")
     if shifts:
         projected, explained = hidden.pca(shifts)
         figures.shifts_figure(projected, shifts, explained, results / "figures" / "hidden_shifts.png")

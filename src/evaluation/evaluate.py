@@ -125,9 +125,10 @@ def main() -> None:
     tokenizer = load_tokenizer(args.model)
     require_budget(args.data, tokenizer, "evaluation.max_new_tokens", s.max_new_tokens)
     predictions, metrics = evaluate(model, tokenizer, args.data, s.batch_size, s.max_new_tokens)
-    atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions))
+    atomic_write_text(args.predictions, "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions),
+                      checksum=True)
     metrics["model"] = Model(args.slug, args.seed).identity()  # the tables read which model this is here
-    atomic_write_text(args.metrics, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(args.metrics, json.dumps(metrics, indent=2, sort_keys=True) + "\n", checksum=True)
 
 
 if __name__ == "__main__":

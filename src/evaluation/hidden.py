@@ -74,7 +74,7 @@ def main() -> None:
     np.savez_compressed(buf, shift=np.concatenate(shift).astype(np.float32), start_norm=np.concatenate(norm),
                         id=np.array([m[0] for m in meta]), level=np.array([m[1] for m in meta]),
                         kind=np.array([m[2] for m in meta]), hop=np.array([m[3] for m in meta]))
-    atomic_write_bytes(args.out, buf.getvalue())
+    atomic_write_bytes(args.out, buf.getvalue(), checksum=True)
     log.info("%d points from %d questions", len(meta), len({m[0] for m in meta}))
 
 

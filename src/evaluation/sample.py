@@ -47,7 +47,8 @@ def main() -> None:
                     "c": sum(is_correct(g, r["answer"]) for g in mine)})
     log.info("correct samples per level: %s",
              {lv: sum(q["c"] for q in out if q["level"] == lv) for lv in LEVELS})
-    atomic_write_text(args.out, json.dumps({"temperature": p.temperature, "questions": out}, indent=1) + "\n")
+    atomic_write_text(args.out, json.dumps({"temperature": p.temperature, "questions": out}, indent=1) + "\n",
+                      checksum=True)
 
 
 if __name__ == "__main__":

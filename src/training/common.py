@@ -17,8 +17,8 @@ import torch
 from safetensors import SafetensorError
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, TrainerCallback
 
-from ..devices import claim_gpus
-from ..io import atomic_dir
+from ..devices import claim_gpus, describe_device
+from ..io import atomic_dir, check_folder
 from ..models import WEIGHTS
 from .finite import FiniteLoss, require_finite
 
@@ -57,6 +57,9 @@ def setup(seed: int) -> None:
         # the job's threads (Snakemake and dvc.yaml set OMP_NUM_THREADS), at most the CPUs it may use
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         torch.set_num_threads(min(int(os.environ.get("OMP_NUM_THREADS", cpus)), cpus))
+    bf16 = precision_kwargs()["bf16"]
+    log.info("runs on %s; %d thread(s); precision %s", describe_device(), torch.get_num_threads(),
+             "bf16 mixed (GPU)" if bf16 else "fp32")
 
 
 def precision_kwargs() -> dict:
@@ -104,6 +107,10 @@ ADAPTER = "adapter_config.json"  # a LoRA stage's output: PEFT's adapter, over t
 def _model_folder(path: Path, what: str) -> None:
     """A clear error, naming the folder, for a model folder that cannot be loaded."""
     path = Path(path)
+    try:
+        check_folder(path)  # a finished stage's folder whose files changed since (a cut or overwritten file)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     if (path / ADAPTER).exists():
         if not (path / "adapter_model.safetensors").exists():
             raise SystemExit(f"{path}: a LoRA adapter without its weights (adapter_model.safetensors); delete the "

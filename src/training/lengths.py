@@ -75,7 +75,7 @@ def main() -> None:
     if bad:
         raise SystemExit(f"Error in {args.params}, nothing was trained: the data is longer than the settings allow\n"
                          + "\n".join(bad))
-    atomic_write_text(args.out, json.dumps(lengths, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(args.out, json.dumps(lengths, indent=2, sort_keys=True) + "\n", checksum=True)
 
 
 if __name__ == "__main__":
