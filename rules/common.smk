@@ -10,8 +10,8 @@ from src.config import ConfigError, load_params
 from src.devices import gpu_plan_note, torch_build
 from src.io import damaged  # finished outputs whose content changed since their job
 from src.training.lengths import length_errors  # a light import: no torch at planning
-from src.recipes import chain_slug, model_chains, rl_pairs, share_recipes, slug_steps
-from src.models import BASE as BASE_MODEL, study_models
+from src.recipes import rl_pairs, share_recipes
+from src.models import BASE as BASE_MODEL, Model, study_models
 from src.data.questions import LEVELS  # the three generalization levels
 from src.stages import tracked  # what each rule's script reads of params.yaml: its `params: settings=`
 
@@ -87,62 +87,31 @@ wildcard_constraints:
     model=rf"{BASE}|seed\d+/{CHAIN}",
 
 
-def parent_of(chain):
-    """'sft-mem+ctx__grpo-comp' -> 'sft-mem+ctx'; a first stage starts from the base."""
-    return chain_slug(slug_steps(chain)[:-1]) or BASE
+LORA = CFG["model"]["lora"]["enabled"]  # every stage trains a LoRA adapter
 
 
-def parent_model(seed, chain):
-    """The model a chain's last stage starts from, as a folder under models/: the base, or seed<N>/<chain>."""
-    parent = parent_of(chain)
-    return BASE if parent == BASE else f"seed{seed}/{parent}"
+# A model's lineage is src/models.py's (Model.parent, .loads, .tasks, .sft_flags, .settings_stage): the
+# rules only turn its answers into folders.
+def model_of(wildcards):
+    """The model a training job writes, from its wildcards."""
+    return Model(wildcards.chain, int(wildcards.seed))
+
+
+def folder(model):
+    return f"{RESULTS}/models/{model.path}"
 
 
 def parent_dir(wildcards):
-    return f"{RESULTS}/models/{parent_model(wildcards.seed, wildcards.chain)}"
-
-
-def saves_adapter(model):
-    """Whether the stage that writes `model` (a folder under models/) saves a LoRA adapter (model.lora, or a
-    LoRA(...) stage) instead of full weights."""
-    return CFG["model"]["lora"]["enabled"] or (model != BASE and slug_steps(Path(model).name)[-1].method == "lora")
+    return folder(model_of(wildcards).parent)
 
 
 def loaded_with(model):
-    """The folders that loading `model` reads besides its own: an adapter is put back over the model its stage
-    started from, and that over its own start, down to full weights (src/training/common.py load_model).
-    Inputs of every rule that loads `model`, so both tools see them; none where stages save full weights."""
-    found = []
-    while saves_adapter(model):
-        if model == BASE:  # the base's adapter lies over the generic model or the pretrained checkpoint
-            found += [f"{RESULTS}/models/{GENERIC_MODEL}"] if GENERIC else pretrained_inputs().get("pretrained", [])
-            break
-        model = parent_model(Path(model).parent.name.removeprefix("seed"), Path(model).name)
-        found.append(f"{RESULTS}/models/{model}")
-    return found
-
-
-def tasks_of(chain):
-    """Training data of the chain's last stage, as the entry points take it: 'mem ctx'."""
-    return " ".join(slug_steps(chain)[-1].data)
-
-
-def sft_options(chain):
-    """Flags of an SFT stage: LoRA(...) trains an adapter; an SFT or LoRA stage after another stage
-    trains on RL's question set, so SFT, LoRA and RL from one base compare on the same questions."""
-    steps, options = slug_steps(chain), []
-    if steps[-1].method == "lora":
-        options.append("--lora")
-    if steps[-1].share != 100:
-        options.append(f"--share {steps[-1].share / 100}")
-    if len(steps) > 1:
-        options.append("--rl-questions")
-    return "".join(f" {o}" for o in options)  # each with its leading space: none, no double space
-
-
-def sft_stage(chain):
-    """The SFT job's settings (src/stages.py): a stage after another also reads how many questions RL takes."""
-    return "train_sft_rl_questions" if len(slug_steps(chain)) > 1 else "train_sft"
+    """The folders that loading `model` (a Model, or its folder under models/) reads besides its own: the
+    models under its adapters, down to full weights, and the generic model or the pretrained checkpoint where
+    the base itself is an adapter. Inputs of every rule that loads `model`, so both tools see them."""
+    found, below_base = (MODELS[model] if isinstance(model, str) else model).loads(LORA)
+    extra = [folder(Model(GENERIC_MODEL))] if GENERIC else pretrained_inputs().get("pretrained", [])
+    return [folder(m) for m in found] + (extra if below_base else [])
 
 
 # `--resources gpu=N` beyond this machine's devices: said once, so a CPU fallback does not pass for a GPU run

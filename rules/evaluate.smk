@@ -151,7 +151,7 @@ rule tables:
 BENCHMARKS = (
     [f"{RESULTS}/benchmarks/{name}.tsv" for name in ("generate_data", "build_tokenizer", "check_lengths", BASE)]
     + ([f"{RESULTS}/benchmarks/{GENERIC_MODEL}.tsv"] if GENERIC else [])
-    + [f"{RESULTS}/benchmarks/seed{s}/{c}.tsv" for s in SEEDS for c in model_chains(CFG["recipes"])]
+    + [f"{RESULTS}/benchmarks/{path}.tsv" for path, m in MODELS.items() if m != BASE_MODEL]
     + [f"{RESULTS}/benchmarks/{m}/evaluate.tsv" for m in EVALUATED]
     + [f"{RESULTS}/benchmarks/{m}/passk.tsv" for m in PASSK_MODELS]
     + [f"{RESULTS}/benchmarks/{m}/hidden_shifts.tsv" for m in SHIFT_STARTS]

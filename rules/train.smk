@@ -65,7 +65,7 @@ rule train_sft:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
-        bases=lambda w: loaded_with(parent_model(w.seed, w.chain)),
+        bases=lambda w: loaded_with(model_of(w).parent),
         code=code("src.training.launch", "src.training.sft", stage="train_sft"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
@@ -82,9 +82,9 @@ rule train_sft:
         **resources_of("train"),
     params:
         preset=PRESET,
-        tasks=lambda w: tasks_of(w.chain),
-        options=lambda w: sft_options(w.chain),
-        settings=lambda w: tracked(CFG, sft_stage(w.chain)),
+        tasks=lambda w: " ".join(model_of(w).tasks),
+        options=lambda w: model_of(w).sft_flags,
+        settings=lambda w: tracked(CFG, model_of(w).settings_stage),
     shell:
         f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.sft"
         " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
@@ -97,7 +97,7 @@ rule train_grpo:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
-        bases=lambda w: loaded_with(parent_model(w.seed, w.chain)),
+        bases=lambda w: loaded_with(model_of(w).parent),
         code=code("src.training.launch", "src.training.grpo", stage="train_grpo"),
     output:
         directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
@@ -114,7 +114,7 @@ rule train_grpo:
         **resources_of("train"),
     params:
         preset=PRESET,
-        tasks=lambda w: tasks_of(w.chain),
+        tasks=lambda w: " ".join(model_of(w).tasks),
         settings=tracked(CFG, "train_grpo"),
     shell:
         f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.grpo"

@@ -104,7 +104,7 @@ def build(preset: str | None = None, params: Path = Path("params.yaml")) -> str:
                                           "y_label": "pass@k (%)"}} for lv in LEVELS]
     # training curves, dvclive's files saved with each model (the first seed's and the base)
     files = {m: f"{results}/models/{m.path}/curves/plots/metrics" for m in curve_models(cfg["seeds"], cfg["recipes"])}
-    grpo = {m for m in files if m.slug.rsplit("__", 1)[-1].startswith("grpo-")}
+    grpo = {m for m in files if m.step is not None and m.step.method == "grpo"}
     curves += [{"training loss (injection, SFT)": {"x": "step", "y": {f"{d}/loss.tsv": "loss" for m, d in files.items()
                                                                      if m not in grpo}, "y_label": "loss"}},
                {"GRPO reward": {"x": "step", "y": {f"{d}/reward.tsv": "reward" for m, d in files.items() if m in grpo},

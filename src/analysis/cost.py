@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from statistics import median
 
-from ..models import BASE_SLUG
+from ..models import BASE_SLUG, Model
 
 # Targets of the default study on the 2-core laptop (issue 34, "The whole default study in one sitting"),
 # each a share of the per-thread fp32 peak in CPU time.
@@ -113,8 +113,10 @@ def peak_share(row: dict, peak: dict) -> float:
 
 
 def _kind(job: str) -> str:
-    last = job.rsplit("/", 1)[-1].rsplit("__", 1)[-1]
-    return "inject" if job == BASE_SLUG else last.split("-", 1)[0] if "-" in last else "other"
+    """A training job's method (inject, sft, lora, grpo), from its model's folder; 'other' for the generic model."""
+    if job == BASE_SLUG:
+        return "inject"
+    return Model.at(job).step.method if job.startswith("seed") else "other"
 
 
 def targets(rows: list[dict], peak: dict, generation: dict, wall_s: float | None) -> list[dict]:

@@ -92,7 +92,7 @@ def main() -> None:
     gen = json.loads(files.generation.read_text())
     peak = json.loads(files.matmul.read_text())
     wall = wall_span(files.benchmarks)
-    shifts = {Model(path.split("/")[-1]).label: hidden.load(f) for path, f in files.shifts.items()}
+    shifts = {Model.at(path).label: hidden.load(f) for path, f in files.shifts.items()}
     shift_summary = hidden.summary(shifts) if shifts else None
 
     # write: tables, figures, then the report that links them
