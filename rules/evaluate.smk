@@ -195,6 +195,7 @@ rule report:
             f"{RESULTS}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
         ),
         curves_csv=f"{RESULTS}/training_curves.csv",  # the figure's data: src.analysis.curves redraws it
+        path_length_csv=f"{RESULTS}/path_length.csv",  # accuracy by path length, every model and seed
     log:
         f"{RESULTS}/logs/report.log",
     conda:

@@ -430,3 +430,32 @@ def test_the_html_reports_pages_cite_only_files_that_exist():
             if not (ROOT / name).exists():  # not a repository file: then a file of the study folder
                 assert "/" not in name and f"/{name}" in rules, f"{page.name} cites {name}, which is not in " \
                     "the repository and no rule writes"
+
+
+def test_accuracy_by_path_length_and_standardized_to_the_iid_mix(tmp_path):
+    """Per-length counts from the data's relation paths and a model's predictions; a level's standardized
+    accuracy reweights its per-length accuracies to the I.I.D. length mix, leaving out lengths I.I.D. lacks."""
+    import json
+
+    from src.analysis import path_length
+
+    data = tmp_path / "data"
+    data.mkdir()
+    qs = [("i2a", "iid", 2), ("i2b", "iid", 2), ("i2c", "iid", 2), ("i3", "iid", 3),
+          ("c2", "composition", 2), ("c3a", "composition", 3), ("c3b", "composition", 3), ("c5", "composition", 5)]
+    for task in ("mem", "ctx", "comp"):
+        (data / f"qa_{task}.jsonl").write_text("".join(
+            json.dumps({"id": f"{task}-{i}", "split": s, "relation_path": ["r"] * h}) + "\n" for i, s, h in qs))
+    right = {"i2a", "i2b", "i3", "c3a", "c5"}  # I.I.D.: 2-hop 2/3, 3-hop 1/1; Composition: 2-hop 0/1, 3-hop 1/2
+    pred = tmp_path / "predictions.jsonl"
+    pred.write_text("".join(json.dumps({"id": f"ctx-{i}", "task": "ctx", "level": s, "correct": i in right}) + "\n"
+                            for i, s, _ in qs))
+    rows = path_length.length_rows(data, {"seed0/sft-mem+ctx": pred})
+    assert {(r["level"], r["hops"]): (r["n"], r["correct"]) for r in rows} == {
+        ("iid", 2): (3, 2), ("iid", 3): (1, 1), ("composition", 2): (1, 0), ("composition", 3): (2, 1),
+        ("composition", 5): (1, 1)}
+    std = {r["level"]: r for r in path_length.standardized(rows)}
+    assert std["iid"]["accuracy"] == 0.75  # its own mix: the raw accuracy
+    # weights 3:1 over 2 and 3 hops: (3 * 0 + 1 * 0.5) / 4; the 5-hop question is left out
+    assert std["composition"]["accuracy"] == 0.125 and std["composition"]["n"] == 3
+    assert rows[0]["model"] == "SFT(Mem+Ctx)" and rows[0]["seed"] == 0

@@ -116,7 +116,8 @@ def test_report_figures_and_analyses(snakemake_run):
     out = snakemake_run["work"] / "results/smoke"
     report = (out / "REPORT.md").read_text()
     for section in ("## The paper's claims", "## pass@k", "## Error localisation", "## Where the atomic skills fail",
-                    "## RL's learning signal", "## Speed", "## How this was produced"):
+                    "## RL's learning signal", "## Speed", "## How this was produced", "## Accuracy by path length",
+                    "The claims on the standardized accuracies"):
         assert section in report
     steps = load_params(snakemake_run["work"] / "params.yaml", "smoke")["training"]["grpo"]["steps"]
     for recipe in ("SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)"):  # two seeds of GRPO steps, each logged
@@ -165,6 +166,9 @@ def test_report_figures_and_analyses(snakemake_run):
     # every figure the report drew is one `dvc plots show` shows
     assert {f"results/smoke/figures/{f.name}" for f in (out / "figures").glob("*.png")} <= set(
         p for p in yaml.safe_load(build("smoke", snakemake_run["work"] / "params.yaml"))["plots"] if isinstance(p, str))
+    with open(out / "path_length.csv") as f:  # every evaluated model and seed, by task, level and path length
+        by_length = list(csv.DictReader(f))
+    assert {int(r["hops"]) for r in by_length} >= {2} and all(0 <= int(r["correct"]) <= int(r["n"]) for r in by_length)
     # the training curves' data beside the figure: every curve model's loss or reward, redrawn from the CSV alone
     with open(out / "training_curves.csv") as f:
         logged = list(csv.DictReader(f))

@@ -11,6 +11,7 @@ import yaml
 from ..data.questions import LEVELS
 from ..recipes import ATOMIC_SFT, chain_label, chain_slug, rl_pairs, same_questions_recipes, share_recipes
 from ..settings.declare import as_dict
+from . import path_length
 from .claims import ATOMIC, cell_pm, comp_cell, fmt, gain
 from .cost import speed_section
 from .paper import PAPER_ERRORS
@@ -228,7 +229,8 @@ def shifts_section(summary: dict | None, sentence: str | None) -> list[str]:
 def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
            atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
            wall: float | None, zero_shot: list[dict], sizes: dict, shifts: dict | None = None,
-           shift_sentence: str | None = None, sources: list[dict] | None = None) -> str:
+           shift_sentence: str | None = None, sources: list[dict] | None = None,
+           lengths: list[dict] | None = None) -> str:
     """REPORT.md: `rows` are metrics.csv's, `claims` claims.verdicts', the rest the analyses of
     per_model.py, passk.py and cost.py."""
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
@@ -243,6 +245,7 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
           *comp_beside_paper(rows, p.recipes)]
     L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
           "per seed: [metrics.csv](metrics.csv).", ""]
+    L += path_length.section(lengths or [], rows)
     L += zero_shot_section(zero_shot, sizes)
     L += answer_source_section(sources or [])
     L += passk_section(p, advantages, gen)
@@ -252,7 +255,8 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
     L += shifts_section(shifts, shift_sentence)
     L += ["## Training curves", "", "![training curves](figures/training_curves.png)", "",
           f"Seed {seeds[0] if seeds else 0}'s models and the base: loss per optimizer step of knowledge injection "
-          "and SFT, GRPO's reward per step with its spread (dvclive's files in each model's `curves/`; "
+          "and of SFT (the claims' models bold), GRPO's reward as a rolling mean with its 95% interval "
+          "(dvclive's files in each model's `curves/`, collected in [training_curves.csv](training_curves.csv); "
           "`dvc plots show` draws them too).", ""]
     L += other_experiments(rows, p)
     L += speed_section(speed, peak, gen, wall)

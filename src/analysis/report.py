@@ -1,11 +1,12 @@
 """Entry point: results/<preset>/REPORT.md, the study at a glance, and the files behind it.
 
 Reads the study's files (metrics.csv, the pass@k samples, the predictions, the RL models' training
-statistics, the speed benchmarks), runs the analyses (claims.py, passk.py, per_model.py, cost.py),
-and writes, all here: REPORT.md (render.py), passk_samples.csv, passk.csv, error_localisation.csv,
-atomic_errors.csv, speed.csv, zero_shot_relations.csv, passk_<level>.csv (one column per model),
-training_curves.csv (the curves' data, curves.py), the figures (figures.py, curves.py) and headline.json (the
-claims' verdicts and the study's cost: what `dvc metrics show` and the sweep table read).
+statistics, the speed benchmarks), runs the analyses (claims.py, passk.py, per_model.py, cost.py,
+path_length.py), and writes, all here: REPORT.md (render.py), passk_samples.csv, passk.csv,
+error_localisation.csv, atomic_errors.csv, speed.csv, zero_shot_relations.csv, passk_<level>.csv (one
+column per model), training_curves.csv (the curves' data), path_length.csv (accuracy by path length),
+the figures (figures.py, curves.py) and headline.json (the claims' verdicts and the study's cost: what
+`dvc metrics show` and the sweep table read).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
 from ..models import BASE_LABEL, BASE_SLUG, Model
 from ..recipes import share_recipes
-from . import curves, figures
+from . import curves, figures, path_length
 from . import shifts as hidden
 from .claims import AMPL, CLAIM_MODELS, SYNTH, verdicts
 from .cost import speed_rows, wall_span
@@ -104,6 +105,8 @@ def main() -> None:
         atomic_write_text(results / f"passk_{lv}.csv", csv_text(passk_curves(pk, lv)))
     figures.passk_figure(pk, results / "figures" / "passk.png")
     figures.comp_figure(rows, p.recipes, results / "figures" / "comp_levels.png")
+    lengths = path_length.length_rows(files.data, files.predictions)
+    atomic_write_text(results / "path_length.csv", csv_text(lengths, path_length.COLUMNS))
     training = training_curves(files, p)  # the curves' data beside the figure: redrawn without retraining
     atomic_write_text(results / "training_curves.csv", csv_text(curves.to_rows(training), list(curves.COLUMNS)))
     curves.curves_figure(training, CLAIM_MODELS, BASE_LABEL, results / "figures" / "training_curves.png")
@@ -115,7 +118,7 @@ def main() -> None:
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
                   rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, comp_test_sizes(files),
                   shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL),
-                  answer_source_rows(files, p))
+                  answer_source_rows(files, p), lengths)
     atomic_write_text(results / "REPORT.md", text)
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
     atomic_write_text(results / "headline.json",
