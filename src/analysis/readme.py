@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..config import load_params, results_dir
 from ..io import atomic_write_text
+from .claims import ATOMIC  # SFT(Mem+Ctx): the model whose atomic skills the paper's argument starts from
 
 # block name -> (file relative to results/<preset>/, its section (None: the whole file but its title),
 # where to stop inside it (None: at the section's end))
@@ -22,7 +23,10 @@ BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("r
           "sweep": ("../sweep.md", None, None),  # results/sweep.md: every preset of the sweep
           "findings": ("../findings.md", None, None),  # results/findings.md: what the sweep shows
           "scaling": ("../scaling.md", None, None),  # results/scaling.md: the claims against model size
-          "verdicts": ("headline.json", None, None)}  # one sentence: which claims the study reproduces
+          # from headline.json: which claims the study reproduces (one sentence), each claim's figures, the cost
+          "verdicts": ("headline.json", None, None), "claim_lines": ("headline.json", None, None),
+          "cost": ("headline.json", None, None),
+          "atomic": ("results.md", None, None)}  # SFT(Mem+Ctx)'s atomic skills, from the every-model table
 
 
 DOCS = ("README.md", "docs/results.md", "docs/design.md")  # the pages that hold blocks
@@ -47,7 +51,10 @@ def body_of(results: Path, name: str, page: str = "README.md") -> str:
     file, section, stop = BLOCKS[name]
     text = (results / file).read_text()
     if file == "headline.json":
-        return verdict_sentence(json.loads(text)["claims"])
+        return {"verdicts": lambda h: verdict_sentence(h["claims"]), "claim_lines": claim_lines,
+                "cost": cost_sentence}[name](json.loads(text))
+    if name == "atomic":
+        return atomic_sentence(text)
     if section is None:
         body = text.split("\n", 2)[2].strip()  # drop the file's own '# title' line
     else:
@@ -58,6 +65,28 @@ def body_of(results: Path, name: str, page: str = "README.md") -> str:
     up = "../" * (len(Path(page).parts) - 1)
     body = body.replace("](figures/", f"]({up}{results.as_posix()}/figures/")  # links relative to the page
     return re.sub(r"^## ", "### ", body, flags=re.M)  # its sections sit one level down in the README
+
+
+def claim_lines(head: dict) -> str:
+    """One line per claim: its verdict and our figures, as REPORT.md's claims table gives them."""
+    return "\n".join(f"- *Claim {n}, {c['verdict']}*: {c['ours']}." for n, c in sorted(head["claims"].items()))
+
+
+def cost_sentence(head: dict) -> str:
+    """What the study cost and where it ran (headline.json: the report's Speed section)."""
+    cpu = f", {head['cpu_minutes']} CPU-minutes" if head.get("cpu_minutes") is not None else ""
+    return (f"{head['wall_minutes']} min of wall time (the span of its jobs){cpu} and {head['job_minutes']} "
+            f"job-minutes on the {head['machine']}.")
+
+
+def atomic_sentence(results_md: str) -> str:
+    """SFT(Mem+Ctx)'s Mem and Ctx accuracies (mean over seeds) from results.md's every-model table."""
+    header = next(line for line in results_md.splitlines() if line.startswith("| model | Mem I.I.D."))
+    row = [line for line in results_md.splitlines() if line.startswith(f"| {ATOMIC} |")][-1]
+    cells = dict(zip([c.strip() for c in header.strip("|").split("|")],
+                     [c.strip().split(" ± ")[0] for c in row.strip("|").split("|")]))
+    return (f"Mem {cells['Mem I.I.D.']}% I.I.D., {cells['Mem Composition']}% Composition, {cells['Mem Zero-shot']}% "
+            f"Zero-shot; Ctx {cells['Ctx I.I.D.']}% I.I.D., {cells['Ctx Composition']}% Composition.")
 
 
 def verdict_sentence(claims: dict) -> str:
