@@ -50,11 +50,8 @@ def body_of(results: Path, name: str, page: str = "README.md") -> str:
     """The block's text as `page` (a path relative to the repository) shows it: links made relative to it."""
     file, section, stop = BLOCKS[name]
     text = (results / file).read_text()
-    if file == "headline.json":
-        return {"verdicts": lambda h: verdict_sentence(h["claims"]), "claim_lines": claim_lines,
-                "cost": cost_sentence}[name](json.loads(text))
-    if name == "atomic":
-        return atomic_sentence(text)
+    if name in SENTENCES:  # written from the file, not copied
+        return SENTENCES[name](json.loads(text) if file.endswith(".json") else text)
     if section is None:
         body = text.split("\n", 2)[2].strip()  # drop the file's own '# title' line
     else:
@@ -104,6 +101,11 @@ def verdict_sentence(claims: dict) -> str:
     if by_verdict:
         raise ValueError(f"headline.json: unknown verdicts {sorted(by_verdict)}")
     return "; ".join(parts) + "."
+
+
+# blocks written from a results file rather than copied from it: block name -> f(the file's content)
+SENTENCES = {"verdicts": lambda head: verdict_sentence(head["claims"]), "claim_lines": claim_lines,
+             "cost": cost_sentence, "atomic": atomic_sentence}
 
 
 def main() -> None:
