@@ -1,4 +1,5 @@
 """Invariants of the generated world and question sets (paper.md's rules), on real smoke-sized data."""
+import collections
 import copy
 import filecmp
 import json
@@ -252,17 +253,88 @@ def test_shared_split_is_one_level_per_relation(tmp_path, smoke_cfg):
 
 
 def test_ctx_questions_about_injected_people(smoke_data, smoke_cfg):
-    """About the asked share of Ctx questions start from injected people and stay among them."""
+    """The asked share of Ctx training questions start from injected people and stay among them; every
+    test level has the training's share, up to rounding."""
     _, records, _, bios = load_data(smoke_data)
     injected = {b["person"] for b in bios}
     ctx = [r for r in records if r["task"] == "ctx"]
     familiar = [r for r in ctx if r["entities"][0] in injected]
+    train = [r for r in ctx if r["split"] == "train"]
     share = smoke_cfg["questions"]["ctx_familiar_share"]
-    assert share > 0 and abs(len(familiar) / len(ctx) - share) < 0.25
+    train_share = sum(r in familiar for r in train) / len(train)
+    assert share > 0 and abs(train_share - share) < 1 / len(train) + 1e-9
+    for level in ("composition", "zero_shot"):
+        test = [r for r in ctx if r["split"] == level]
+        assert abs(sum(r in familiar for r in test) - train_share * len(test)) < 1, level
     people = [e for r in familiar for e, rel in zip(r["entities"][1:], r["relation_path"]) if BY_NAME[rel].person]
     assert people and set(people) <= injected
     stats = json.loads((smoke_data / "stats.json").read_text())
     assert stats["ctx/familiar"] == len(familiar)
+
+
+@pytest.mark.parametrize("task", ["mem", "ctx", "comp"])
+def test_iid_test_is_drawn_like_training_on_iid_paths(smoke_data, task):
+    """Cell by cell (path length, start at an injected person) the I.I.D. test is its share of all
+    questions on I.I.D. paths, up to rounding (a stratified split); plan.json gives each set's mix."""
+    _, records, plan, bios = load_data(smoke_data)
+    injected = {b["person"] for b in bios}
+    iid_paths = {tuple(p) for p in plan["tasks"][task]["test_paths"]["iid"]}
+    cell = lambda r: (len(r["relation_path"]), r["entities"][0] in injected)  # noqa: E731
+    train = collections.Counter(cell(r) for r in records if r["task"] == task and r["split"] == "train"
+                                and tuple(r["relation_path"]) in iid_paths)
+    test = collections.Counter(cell(r) for r in records if r["task"] == task and r["split"] == "iid")
+    pool = train + test
+    n, total = sum(test.values()), sum(pool.values())
+    assert n and set(test) <= set(train)
+    assert all(abs(test[k] - n * v / total) < 1 for k, v in pool.items())
+    mix = plan["tasks"][task]["mix"]
+    assert mix["iid"]["questions"] == n and mix["train_on_iid_paths"]["questions"] == total - n
+    assert sum(mix["iid"]["hops"].values()) == n
+
+
+def test_check_catches_an_iid_test_not_drawn_like_training(smoke_data):
+    def mutate(facts, records, plan, bios):
+        iid = [r for r in records if r["task"] == "mem" and r["split"] == "iid"]
+        hops = len(iid[0]["relation_path"])
+        for r in iid:  # the I.I.D. test loses every question of one length
+            if len(r["relation_path"]) == hops:
+                r["split"] = "removed"
+    assert "the mem I.I.D. test has 0 of" in _broken(smoke_data, mutate)
+
+
+def test_check_catches_a_level_with_another_familiar_share(smoke_data):
+    def mutate(facts, records, plan, bios):
+        injected = {b["person"] for b in bios}
+        for r in records:  # Ctx Zero-shot keeps only its questions about new people
+            if r["task"] == "ctx" and r["split"] == "zero_shot" and r["entities"][0] in injected:
+                r["split"] = "removed"
+    assert "the ctx zero_shot test has 0 of" in _broken(smoke_data, mutate)
+
+
+def test_length_matched_levels_take_the_iid_length_mix(tmp_path, smoke_cfg):
+    """With questions.length_matched_levels, Composition and Zero-shot tests have the I.I.D.-path
+    training's path lengths (over the lengths their paths have), checked by the data check too."""
+    cfg = copy.deepcopy(smoke_cfg)
+    cfg["questions"]["length_matched_levels"] = True
+    generate(settings("generate_data", cfg), tmp_path / "matched")
+    facts, records, plan, bios = load_data(tmp_path / "matched")
+    assert plan["length_matched_levels"] and not check_dataset(facts, records, plan, bios)
+    for task, t in plan["tasks"].items():
+        ref = {int(h): n for h, n in t["mix"]["train_on_iid_paths"]["hops"].items()}
+        for level in ("composition", "zero_shot"):
+            lengths = {len(p) for p in t["test_paths"][level]}
+            got = {int(h): n for h, n in t["mix"][level]["hops"].items()}
+            total, n = sum(v for h, v in ref.items() if h in lengths), t["mix"][level]["questions"]
+            assert all(abs(got.get(h, 0) - n * ref[h] / total) < 1 for h in ref if h in lengths), (task, level)
+
+    def mutate(facts, records, plan, bios):  # a matched level that keeps only its shortest questions
+        shortest = min(len(r["relation_path"]) for r in records if r["task"] == "comp" and r["split"] == "zero_shot")
+        for r in records:
+            if r["task"] == "comp" and r["split"] == "zero_shot" and len(r["relation_path"]) > shortest:
+                r["split"] = "removed"
+    broken = copy.deepcopy((facts, records, plan, bios))
+    mutate(*broken)
+    assert "the length-matched comp zero_shot test has" in "\n".join(check_dataset(*broken))
 
 
 def test_check_catches_a_trained_composition_path(smoke_data):

@@ -125,7 +125,11 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     assert [r["preset"] for r in rows] == raw["sweep"]
     done = next(r for r in rows if r["preset"] == first)
     assert done["claim 1"] == "reproduced" and done["status"] == "seeds 3"
-    assert "training.sft.epochs=" in done["changes"] and done["design"] == "shared split (old)"
+    # no headline.json: data drawn before the I.I.D. tests were stratified; not run: today's design
+    assert "training.sft.epochs=" in done["changes"]
+    assert done["design"] == "shared split (old); I.I.D. tests drawn path by path"
+    assert next(r for r in rows if r["preset"] == "quick")["design"] == \
+        "per-task levels (authors'); I.I.D. tests stratified like training"
     assert not any(k in done["changes"] for k in ("recipes=", "seeds=", "resources"))  # not knobs of the study
     assert all(r["status"].startswith("not run yet") for r in rows if r["preset"] != first)
     assert "| " + first + " |" in to_markdown(rows)
@@ -145,7 +149,7 @@ def test_sweep_cost_from_headline_or_older_report(tmp_path):
     speed = [{"seconds": 600.0}, {"seconds": 1200.0}]
     (new / "headline.json").write_text(json.dumps(headline(claims, speed, {"machine": "AMD EPYC (AVX2)",
                                                                            "device": "cpu", "fp32_gflops": 131.4}, 1260.0,
-                                                            1_400_000)))
+                                                            1_400_000, "levels per task (authors')")))
     assert json.loads((new / "headline.json").read_text())["claims"]["1"] == {"verdict": "partly", "ours": "I.I.D. 70.0"}
     assert cost(new) == "21.0 (30.0), AMD EPYC (AVX2)"
     (old / "REPORT.md").write_text("## Speed\n\nMeasured matmul peak of this machine (cpu, 2 threads): 289 GFLOP/s.\n"
@@ -365,7 +369,7 @@ def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
             w.writeheader()
             w.writerows(rows_for(table))
         (d / "headline.json").write_text(json.dumps(headline([], [{"seconds": wall_s}], {"machine": "M", "device": "cpu", "fp32_gflops": 100.0}, wall_s,
-                                                             None)))
+                                                             None, "levels per task (authors')")))
         if sizes:
             (d / "REPORT.md").write_text(f"Levels drawn per task; Comp test paths: {sizes}.\n")
 

@@ -167,11 +167,20 @@ def answer_source_rows(files: StudyFiles, p: Params) -> list[dict]:
     return rows
 
 
+def data_design(level_split: str, stratified: bool, length_matched: bool = False) -> str:
+    """How a study's levels were drawn, in words (the report, headline.json and the sweep say it alike)."""
+    split = "per-task levels (authors')" if level_split == "per_task" else "shared split (old)"
+    draw = "I.I.D. tests stratified like training" if stratified else "I.I.D. tests drawn path by path"
+    return f"{split}; {draw}" + ("; Composition and Zero-shot length-matched (a deviation)" if length_matched else "")
+
+
 def comp_test_sizes(files: StudyFiles) -> dict:
     """What the Comp verdicts rest on: Comp's relations and test paths per level (plan.json)."""
     plan = json.loads((files.data / "plan.json").read_text())
     comp = plan["tasks"]["comp"]
-    return {"level_split": plan.get("level_split", "shared"),
+    # data written before plan.json gave each set's mix had I.I.D. tests drawn path by path
+    design = data_design(plan.get("level_split", "shared"), "mix" in comp, plan.get("length_matched_levels", False))
+    return {"level_split": plan.get("level_split", "shared"), "design": design,
             "zero_shot_relations": comp.get("relations", {}).get("zero_shot", []),
             "paths": {lv: len(comp["test_paths"][lv]) for lv in LEVELS}}
 

@@ -49,10 +49,8 @@ def atomic_error_section(rows: list[dict]) -> list[str]:
 def zero_shot_section(rows: list[dict], sizes: dict) -> list[str]:
     """Comp Zero-shot accuracy per zero-shot relation and model, summed over seeds."""
     paths = sizes["paths"]
-    design = ("per task (the authors' design)" if sizes["level_split"] == "per_task"
-              else "once for all tasks (shared split)")
     L = ["## What the Comp verdicts rest on", "",
-         f"Levels drawn {design}; "
+         f"Data: {sizes['design']}. "
          f"Comp test paths: {paths['iid']} I.I.D., {paths['composition']} Composition, {paths['zero_shot']} Zero-shot, "
          f"over {len(sizes['zero_shot_relations'])} zero-shot relations.", ""]
     if not rows:

@@ -48,11 +48,12 @@ def parameter_count(model: Path) -> int | None:
     return json.loads(stats.read_text()).get("parameters") if stats.exists() else None
 
 
-def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None, parameters: int | None) -> dict:
-    """The study in a few values: each claim's verdict and figures, the model's size, and what the study cost
-    on which machine."""
+def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None, parameters: int | None,
+             design: str) -> dict:
+    """The study in a few values: each claim's verdict and figures, its data design, the model's size, and
+    what the study cost on which machine."""
     return {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
-            "parameters": parameters,
+            "data_design": design, "parameters": parameters,
             "wall_minutes": None if wall_s is None else round(wall_s / 60, 1),
             "job_minutes": round(sum(r["seconds"] for r in speed) / 60, 1),
             "cpu_minutes": (round(sum(r["cpu_s"] for r in speed) / 60, 1)
@@ -115,14 +116,15 @@ def main() -> None:
         figures.shifts_figure(projected, shifts, explained, results / "figures" / "hidden_shifts.png")
     if share_recipes(p.recipes):
         figures.share_figure(rows, share_recipes(p.recipes), results / "figures" / "data_share.png")
+    sizes = comp_test_sizes(files)
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
-                  rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, comp_test_sizes(files),
+                  rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, sizes,
                   shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL),
                   answer_source_rows(files, p), lengths)
     atomic_write_text(results / "REPORT.md", text)
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
     atomic_write_text(results / "headline.json",
-                      json.dumps(headline(verdicts(rows), speed, peak, wall, size), indent=2) + "\n")
+                      json.dumps(headline(verdicts(rows), speed, peak, wall, size, sizes["design"]), indent=2) + "\n")
     log.info("wrote %s", results / "REPORT.md")
 
 

@@ -9,6 +9,7 @@ src/analysis/claims.py). A preset whose study has not run yet is listed as such,
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import yaml
@@ -19,12 +20,11 @@ from . import findings, scaling
 from .claims import verdicts
 from .cost import cost
 from .intervals import mean_ci
+from .per_model import data_design
 from .tables import accuracies, read_csv
 
 # not knobs of the study: which recipes and seeds it trains (the status column counts seeds) and scheduling
 NOT_KNOBS = {"recipes", "seeds", "resources", "extends"}
-# the data design a preset's results come from (questions.level_split), so old and new rows never mix unseen
-DESIGNS = {"per_task": "per-task levels (authors')", "shared": "shared split (old)"}
 
 
 def flatten(overlay: dict, prefix: str = "") -> list[str]:
@@ -60,11 +60,16 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
         own = raw["presets"].get(preset, {}) if preset != "default" else {}
         resolved = preset_overlay(raw["presets"], preset)
         split = resolved.get("questions", {}).get("level_split", raw["questions"]["level_split"])
-        row = {"preset": preset, "design": DESIGNS[split], "changes": describe(own, flatten(own))}
-        csv_path = results / preset / "metrics.csv"
-        if not csv_path.exists():
+        # the data design its results come from, so old and new rows never mix unseen (not run: today's)
+        matched = resolved.get("questions", {}).get("length_matched_levels", raw["questions"]["length_matched_levels"])
+        row = {"preset": preset, "design": data_design(split, True, matched), "changes": describe(own, flatten(own))}
+        csv_path, headline = results / preset / "metrics.csv", results / preset / "headline.json"
+        if not csv_path.exists():  # what it would be drawn with now
             rows.append({**row, "status": f"not run yet: snakemake --cores all --config preset={preset}"})
             continue
+        # a headline.json without data_design comes from data drawn before the I.I.D. tests were stratified
+        row["design"] = (json.loads(headline.read_text()) if headline.exists() else {}).get(
+            "data_design", data_design(split, False))
         m = read_csv(csv_path)
         row["status"] = f"seeds {len({r['seed'] for r in m if r['seed'] != ''})}"
         row["wall min (job min), machine"] = cost(results / preset)

@@ -5,7 +5,7 @@ so each check is known to fail when its invariant breaks.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from .questions import TASK_GROUPS
 from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC
@@ -32,6 +32,7 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
     recallable = {frozenset((f["subject"], f["object"])) for f in facts
                   if f["group"] == PARAMETRIC and f["subject"] in injected}
     errors += _injection_errors(facts, injected, biographies)
+    errors += _mix_errors(records, plan, injected)
 
     trained_paths: dict[str, set] = defaultdict(set)
     trained_relations: dict[str, set] = defaultdict(set)
@@ -110,6 +111,53 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
                 errors.append(f"{rid}: a composition test path has a relation trained nowhere")
         if r["split"] == "zero_shot" and set(path) <= trained_relations[r["task"]]:
             errors.append(f"{rid}: a zero-shot test path has no relation that the task's training questions lack")
+    return errors
+
+
+def _off(counts: Counter, weights: Counter, what: str) -> list[str]:
+    """Cells whose count is not its share of the total in proportion to `weights`, up to rounding (< 1)."""
+    n, total = sum(counts.values()), sum(weights.values())
+    off = [f"{what} has {counts[k]} of {n} questions {_cell(k)}, its training's share gives {n * w / total:.1f}"
+           for k, w in sorted(weights.items()) if abs(counts[k] - n * w / total) >= 1]
+    return off + [f"{what} has {counts[k]} questions {_cell(k)}, which its training has none of"
+                  for k in counts if not weights[k]]
+
+
+def _cell(key) -> str:
+    """(hops, familiar), familiar or hops, in words."""
+    if isinstance(key, tuple):
+        return f"of {key[0]} hops {_cell(key[1])}"
+    if isinstance(key, bool):
+        return "about injected people" if key else "about new people"
+    return f"of {key} hops"
+
+
+def _mix_errors(records: list[dict], plan: dict, injected: set) -> list[str]:
+    """Each test level drawn like its training (src/data/draw.py): the I.I.D. test is a stratified sample of
+    the questions on I.I.D. paths (training and test), cell by cell (path length, a start at an injected
+    person); Composition and Zero-shot have the
+    training's share of questions about injected people, or, with length_matched_levels, the I.I.D.
+    training's lengths (over the lengths their paths have). Each up to rounding."""
+    errors = []
+    cell = lambda r: (len(r["relation_path"]), r["entities"][0] in injected)  # noqa: E731
+    for task, t in plan["tasks"].items():
+        iid_paths = {tuple(p) for p in t["test_paths"]["iid"]}
+        train = [r for r in records if r["task"] == task and r["split"] == "train"]
+        on_iid = Counter(cell(r) for r in train if tuple(r["relation_path"]) in iid_paths)
+        test = {lv: [r for r in records if r["task"] == task and r["split"] == lv] for lv in t["test_paths"]}
+        iid_test = Counter(cell(r) for r in test["iid"])  # a stratified sample of all questions on I.I.D. paths
+        errors += _off(iid_test, on_iid + iid_test, f"the {task} I.I.D. test")
+        for lv in ("composition", "zero_shot"):
+            if plan.get("length_matched_levels"):
+                hops = {len(p) for p in t["test_paths"][lv]}
+                lengths: Counter = Counter()
+                for (h, _), n in on_iid.items():
+                    lengths[h] += n if h in hops else 0
+                errors += _off(Counter(len(r["relation_path"]) for r in test[lv]), lengths,
+                               f"the length-matched {task} {lv} test")
+            else:
+                errors += _off(Counter(cell(r)[1] for r in test[lv]), Counter(cell(r)[1] for r in train),
+                               f"the {task} {lv} test")
     return errors
 
 

@@ -88,6 +88,13 @@ def summary(plan: dict) -> str:
         lines.append(f"  {task}: zero-shot {t['relations']['zero_shot']}, I.I.D. {t['relations']['iid']}, "
                      f"{len(t['relations']['composition'])} composition relations, {held} composition-test paths")
     lines.append(f"  Comp recalls {plan['comp_relation_pool']['parametric']}")
+    lines.append("  each set's questions by path length (%) and about injected people (%):")
+    for task, t in plan["tasks"].items():
+        for part, m in t["mix"].items():
+            n = m["questions"]
+            hops = " / ".join(f"{h}: {100 * k / n:.0f}" for h, k in m["hops"].items())
+            familiar = 100 * m["familiar"] / n
+            lines.append(f"    {task} {part}: {n} questions; hops {hops}; injected people {familiar:.0f}")
     for rel, tasks in plan["comp_zero_shot_trained_in"].items():
         lines.append(f"  Comp zero-shot relation {rel}: trained in {' and '.join(tasks) or 'no atomic task'}")
     return "\n".join(lines)

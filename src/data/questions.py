@@ -11,7 +11,8 @@ Rules (paper.md, "Three levels of generalization" and "The authors' generator, r
   else (composition relations only) it is composition.
 - Training questions come from all I.I.D. paths and part of the composition paths; the other
   composition paths are held out for test, each of their relations being trained elsewhere.
-- I.I.D. test questions reuse trained paths with (path, start person) pairs never trained on.
+- I.I.D. test questions reuse trained paths with (path, start person) pairs never trained on, drawn
+  with training and split from it per path length and start (src/data/draw.py), so they are asked like it.
 - Ctx questions start from a new person or, for a share of them (`ctx_familiar_share`), from a person
   whose parametric facts were injected, reading that person's contextual facts from the prompt; such a
   chain is kept only if no injected fact links the two ends of any of its hops (nothing recallable).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import random
 
 from ..settings.questions import Questions
+from .draw import draw_task
 from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
 from .world import World, render_paragraph, sentence
 
@@ -179,65 +181,6 @@ def make_record(world, task, split, idx, path, chain, rng, paragraph_facts: int,
     }
 
 
-def _draw_pairs(rng, chains_of, paths, n, used, what, round_robin, familiar_share=0.0, familiar=None):
-    """n (path, chain) pairs with (path, start) pairs not in `used` (which grows).
-
-    round_robin: paths taken in turn (test sets: every path at least once); otherwise at random.
-    familiar_share: the share of chains wanted with `familiar(chain)` true (Ctx questions about injected
-    people); a path without a chain of the wanted kind gives the other kind.
-    """
-    free = {}
-    for p in paths:
-        chains = [c for c in chains_of(p) if (p, c[0]) not in used]
-        rng.shuffle(chains)
-        free[p] = {kind: [c for c in chains if bool(familiar and familiar(c)) == kind] for kind in (False, True)}
-    live = [p for p in paths if free[p][False] or free[p][True]]
-    rng.shuffle(live)
-    out, turn = [], 0
-    while len(out) < n:
-        if not live:
-            raise ValueError(f"only {len(out)} distinct {what} questions exist, {n} asked; "
-                             f"lower questions.*_questions or add people (world.*_people)")
-        want = rng.random() < familiar_share if familiar_share else False
-        if round_robin:
-            k = turn % len(live)
-        elif familiar_share:  # a path that has a chain of the wanted kind, if any has
-            having = [i for i, p in enumerate(live) if free[p][want]] or list(range(len(live)))
-            k = having[rng.randrange(len(having))]
-        else:
-            k = rng.randrange(len(live))
-        p = live[k]
-        kind = want if free[p][want] else not want
-        chain = free[p][kind].pop()
-        if not (free[p][False] or free[p][True]):
-            live.pop(k)
-        else:
-            turn += 1
-        used.add((p, chain[0]))
-        out.append((p, chain))
-    return out
-
-
-def _cover_iid_paths(train_pairs, iid_paths, chains_of, used, task) -> None:
-    """An I.I.D. path must be trained on. A small random draw can miss one: then one question of a
-    path drawn more than once is traded for a question of the missing path (in place)."""
-    counts: dict = {}
-    for p, _ in train_pairs:
-        counts[p] = counts.get(p, 0) + 1
-    for path in iid_paths:
-        if path in counts:
-            continue
-        chain = next((c for c in chains_of(path) if (path, c[0]) not in used), None)
-        spare = next((i for i in range(len(train_pairs) - 1, -1, -1) if counts[train_pairs[i][0]] > 1), None)
-        if chain is None or spare is None:
-            raise ValueError(f"the I.I.D. {task} path {path} has no training question; "
-                             f"raise questions.train_questions.{task}")
-        used.add((path, chain[0]))
-        counts[train_pairs[spare][0]] -= 1
-        counts[path] = 1
-        train_pairs[spare] = (path, chain)
-
-
 def _recallable_links(world: World) -> set[frozenset]:
     """{subject, object} of every injected fact: a hop between two such ends could be recalled."""
     return {frozenset((p, o)) for p in world.parametric_people for _, _, o in world.facts_of(p, PARAMETRIC)}
@@ -250,7 +193,7 @@ def build_questions(world: World, s: Questions) -> tuple[dict, list[dict]]:
     shared = s.level_split == "shared"
     if shared:
         shared_levels = assign_levels(rng, s.level_shares, world.relations)
-    plan = {"level_split": s.level_split, "tasks": {}}
+    plan = {"level_split": s.level_split, "length_matched_levels": s.length_matched_levels, "tasks": {}}
     records = []
     ratio_total = sum(s.test_level_ratio.values())
     links = _recallable_links(world) if s.ctx_familiar_share else set()
@@ -281,16 +224,11 @@ def build_questions(world: World, s: Questions) -> tuple[dict, list[dict]]:
         usable = lambda path: sum(c[0] in starts for c in chains_of(path)) >= len(pool) / 2  # noqa: E731
         paths = sample_paths(rng, task, s.paths[task], s.hop_weights, usable, pool_relations)
         train_paths, test_paths = split_paths(rng, paths, levels, s.heldout_composition_share)
-        used: set = set()
-        test_pairs = []
-        draw = dict(familiar_share=familiar_share, familiar=lambda c: c[0] in injected)
-        for lv in LEVELS:  # test first: training then avoids every (path, start) pair tested
-            want = max(len(test_paths[lv]), round(s.test_questions[task] * s.test_level_ratio[lv] / ratio_total))
-            test_pairs += [(lv, p, c) for p, c in _draw_pairs(rng, chains_of, test_paths[lv], want, used,
-                                                              f"{task} {lv} test", round_robin=True, **draw)]
-        train_pairs = _draw_pairs(rng, chains_of, train_paths, s.train_questions[task], used,
-                                  f"{task} train", round_robin=False, **draw)
-        _cover_iid_paths(train_pairs, test_paths["iid"], chains_of, used, task)
+        n_test = {lv: round(s.test_questions[task] * s.test_level_ratio[lv] / ratio_total) for lv in LEVELS}
+        share = s.ctx_familiar_share if task == "ctx" else 1.0  # every Mem and Comp question is about injected people
+        train_pairs, test_pairs, mixes = draw_task(rng, chains_of, train_paths, test_paths, s.train_questions[task],
+                                                   n_test, lambda c: c[0] in injected, share,
+                                                   s.length_matched_levels, task)
         for i, (p, c) in enumerate(train_pairs):
             records.append(make_record(world, task, "train", i, p, c, rng, s.paragraph_facts,
                                        s.distractor_paragraphs))
@@ -302,6 +240,7 @@ def build_questions(world: World, s: Questions) -> tuple[dict, list[dict]]:
             "relations": {lv: sorted(r for r, v in levels.items() if v == lv) for lv in LEVELS},
             "train_paths": [list(p) for p in train_paths],
             "test_paths": {lv: [list(p) for p in ps] for lv, ps in test_paths.items()},
+            "mix": mixes,
         }
     plan["comp_relation_pool"] = {g: sorted(r for r in plan["tasks"]["comp"]["relation_levels"]
                                             if BY_NAME[r].group == g) for g in (PARAMETRIC, CONTEXTUAL)}

@@ -62,4 +62,10 @@ class Questions:
         "answer cannot be read off the only paragraph without knowing whose it is (0: none, the authors' "
         "prompts; a deviation)", minimum=0)
     ctx_familiar_share: float = param("share of Ctx questions that start from and pass through injected people, "
-                                      "reading their contextual facts (authors: 0.5), 0-1", minimum=0, maximum=1)
+                                      "reading their contextual facts (authors: 0.5), 0-1; where fewer such "
+                                      "chains exist, all of them (plan.json's mix gives the share drawn); every "
+                                      "test level gets the training's share", minimum=0, maximum=1)
+    length_matched_levels: bool = param(
+        "draw the Composition and Zero-shot tests with the I.I.D. test's path-length mix too (over the lengths "
+        "their paths have), so that levels differ in relations only, not in length (a deviation; false: the "
+        "authors' levels, whose lengths follow from how levels are assigned)")
