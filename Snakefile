@@ -5,7 +5,7 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# params.yaml is read by rules/common.smk (src/config.py), not by `configfile:`: Snakemake's own reader says
+# params.yaml is read by rules/common.smk (src/params/check.py), not by `configfile:`: Snakemake's own reader says
 # only "Config file is not valid JSON or YAML" and keeps the last of two equal keys; ours names the line.
 report: "report/workflow.rst"  # `snakemake --report report.html`: the study's tables and figures, captioned
 

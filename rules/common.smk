@@ -1,19 +1,20 @@
-# Loads and checks params.yaml (src/config.py: the schema from src/settings/, then the cross-key checks):
+# Loads and checks params.yaml (src/params/check.py: the schema from src/params/settings/, then cross.py):
 # a wrong key or value stops the workflow here, before any job starts; jobs read it unchecked.
 import json
 from pathlib import Path
 import sys
 
 sys.path.insert(0, workflow.basedir)
-from src.code_deps import code  # a rule's code inputs: the source files its entry points import
-from src.config import ConfigError, load_params
+from src.workflow.code_deps import code  # a rule's code inputs: the source files its entry points import
+from src.params.check import ConfigError, load_params
 from src.devices import gpu_plan_note, torch_build
 from src.io import damaged  # finished outputs whose content changed since their job
-from src.training.lengths import length_errors  # a light import: no torch at planning
+from src.data.lengths import length_errors  # a light import: no torch at planning
 from src.recipes import rl_pairs, share_recipes
+from src.analysis.outputs import OUTPUTS  # the report's outputs, declared once
 from src.models import BASE as BASE_MODEL, Model, study_models
 from src.data.questions import LEVELS  # the three generalization levels
-from src.stages import tracked  # what each rule's script reads of params.yaml: its `params: settings=`
+from src.params.stages import tracked  # what each rule's script reads of params.yaml: its `params: settings=`
 
 
 def _load():
@@ -73,12 +74,16 @@ SHIFT_STARTS = {
     for base, rl in rl_pairs(CFG["recipes"])
     if rl.endswith("grpo-comp")
 }
-# the report's data-share figure, where the recipes include SFT(Mem+Ctx@N%)->RL(Comp) (the paper preset)
-SHARE_FIGURE = (
-    {"share_png": report(f"{RESULTS}/figures/data_share.png", caption="../report/data_share.rst", category="Figures")}
-    if share_recipes(CFG["recipes"])
-    else {}
-)
+
+
+# The report's outputs (src/analysis/outputs.py), the data-share figure only where the study has share recipes;
+# one with a caption is shown by `snakemake --report`
+def _report_output(o):
+    path = f"{RESULTS}/{o.path}"
+    return report(path, caption=f"../report/{o.caption}.rst", category=o.category) if o.caption else path
+
+
+REPORT_OUTPUTS = {o.name: _report_output(o) for o in OUTPUTS if not o.optional or share_recipes(CFG["recipes"])}
 
 
 wildcard_constraints:
@@ -124,7 +129,7 @@ if workflow.is_main_process and workflow.local_exec:
 onstart:
     # on a SLURM cluster, refuse before the first submission a job that no node could ever run
     if workflow.executor_plugin is not None and workflow.executor_plugin.name == "slurm":
-        from src.cluster import KINDS, slurm_nodes, unsatisfiable
+        from src.workflow.cluster import KINDS, slurm_nodes, unsatisfiable
 
         problems = unsatisfiable(CFG, {k: threads_of(k) for k in KINDS}, slurm_nodes())
         if problems:

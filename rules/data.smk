@@ -14,7 +14,7 @@ rule generate_data:
         **resources_of("light"),
     params:
         preset=PRESET,
-        settings=tracked(CFG, "generate_data"),  # what its script reads (src/stages.py); a change reruns it
+        settings=tracked(CFG, "generate_data"),  # what its script reads (src/params/stages.py); a change reruns it
     shell:
         "python -m src.data.generate --params params.yaml --preset {params.preset} --out {output} > {log} 2>&1"
 
@@ -46,7 +46,7 @@ rule check_lengths:  # refuses a max_length shorter than the data before any tra
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
-        code=code("src.training.lengths", stage="check_lengths"),
+        code=code("src.data.lengths", stage="check_lengths"),
     output:
         f"{RESULTS}/checks/lengths.json",
     log:
@@ -62,5 +62,5 @@ rule check_lengths:  # refuses a max_length shorter than the data before any tra
         preset=PRESET,
         settings=tracked(CFG, "check_lengths"),
     shell:
-        "python -m src.training.lengths --params params.yaml --preset {params.preset} --data {input.data}"
+        "python -m src.data.lengths --params params.yaml --preset {params.preset} --data {input.data}"
         " --tokenizer {input.tokenizer} --out {output} > {log} 2>&1"

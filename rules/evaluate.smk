@@ -147,7 +147,7 @@ rule tables:
 
 
 # every job's benchmark file, read by the report's speed section. Snakemake writes them; DVC does not,
-# so src/export_dvc.py leaves them out of the DVC stage, and the report then falls back on train_stats.json.
+# so src/workflow/export_dvc.py leaves them out of the DVC stage, and the report then falls back on train_stats.json.
 BENCHMARKS = (
     [f"{RESULTS}/benchmarks/{name}.tsv" for name in ("generate_data", "build_tokenizer", "check_lengths", BASE)]
     + ([f"{RESULTS}/benchmarks/{GENERIC_MODEL}.tsv"] if GENERIC else [])
@@ -170,32 +170,8 @@ rule report:
         matmul=f"{RESULTS}/speed/matmul_peak.json",
         models=expand(f"{RESULTS}/models/{{model}}", model=EVALUATED + ([GENERIC_MODEL] if GENERIC else [])),
         code=code("src.analysis.report", stage="report"),
-    output:  # report(): shown with its caption by `snakemake --report report.html`
-        **SHARE_FIGURE,
-        report=report(f"{RESULTS}/REPORT.md", caption="../report/report_md.rst", category="Report"),
-        passk_csv=report(f"{RESULTS}/passk.csv", caption="../report/passk_csv.rst", category="Tables"),
-        passk_samples_csv=f"{RESULTS}/passk_samples.csv",
-        passk_curves=expand(f"{RESULTS}/passk_{{level}}.csv", level=LEVELS),  # dvc plots show: a curve per model
-        errors_csv=report(f"{RESULTS}/error_localisation.csv", caption="../report/errors_csv.rst", category="Tables"),
-        atomic_errors_csv=report(
-            f"{RESULTS}/atomic_errors.csv", caption="../report/atomic_errors_csv.rst", category="Tables"
-        ),
-        headline=f"{RESULTS}/headline.json",
-        speed_csv=report(f"{RESULTS}/speed.csv", caption="../report/speed_csv.rst", category="Speed"),
-        zero_shot_csv=report(
-            f"{RESULTS}/zero_shot_relations.csv", caption="../report/zero_shot_relations_csv.rst", category="Tables"
-        ),
-        passk_png=report(f"{RESULTS}/figures/passk.png", caption="../report/passk.rst", category="Figures"),
-        comp_png=report(f"{RESULTS}/figures/comp_levels.png", caption="../report/comp_levels.rst", category="Figures"),
-        shifts_csv=report(f"{RESULTS}/hidden_shifts.csv", caption="../report/hidden_shifts_csv.rst", category="Tables"),
-        shifts_png=report(
-            f"{RESULTS}/figures/hidden_shifts.png", caption="../report/hidden_shifts.rst", category="Figures"
-        ),
-        curves_png=report(
-            f"{RESULTS}/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"
-        ),
-        curves_csv=f"{RESULTS}/training_curves.csv",  # the figure's data: src.analysis.curves redraws it
-        path_length_csv=f"{RESULTS}/path_length.csv",  # accuracy by path length, every model and seed
+    output:  # src/analysis/outputs.py declares them; report() shows one with its caption in `snakemake --report`
+        **REPORT_OUTPUTS,
     log:
         f"{RESULTS}/logs/report.log",
     conda:

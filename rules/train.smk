@@ -60,7 +60,7 @@ rule inject_knowledge:
         " --seed 0{params.init} --out {output} > {log} 2>&1"
 
 
-rule train_sft:
+rule train_sft:  # SFT and LoRA stages; train_grpo is this rule with GRPO's entry point and settings
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
@@ -82,41 +82,29 @@ rule train_sft:
         **resources_of("train"),
     params:
         preset=PRESET,
+        entry="src.training.sft",
         tasks=lambda w: " ".join(model_of(w).tasks),
         options=lambda w: model_of(w).sft_flags,
         settings=lambda w: tracked(CFG, model_of(w).settings_stage),
     shell:
-        f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.sft"
+        f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} {{params.entry}}"
         " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
         " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks}{params.options} --out {output}"
         " > {log} 2>&1"
 
 
-rule train_grpo:
+use rule train_sft as train_grpo with:
     input:
         data=f"{RESULTS}/data",
         tokenizer=f"{RESULTS}/tokenizer",
         model=parent_dir,
         bases=lambda w: loaded_with(model_of(w).parent),
         code=code("src.training.launch", "src.training.grpo", stage="train_grpo"),
-    output:
-        directory(f"{RESULTS}/models/seed{{seed}}/{{chain}}"),
-    log:
-        f"{RESULTS}/logs/seed{{seed}}/{{chain}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/seed{{seed}}/{{chain}}.tsv"
     wildcard_constraints:
         chain=rf"({STAGE}__)*grpo-[a-z+]+",
-    conda:
-        ENV
-    threads: threads_of("train")
-    resources:
-        **resources_of("train"),
     params:
         preset=PRESET,
+        entry="src.training.grpo",
         tasks=lambda w: " ".join(model_of(w).tasks),
+        options="",
         settings=tracked(CFG, "train_grpo"),
-    shell:
-        f"python -m src.training.launch --gpus {LAUNCH_GPUS['train']} src.training.grpo"
-        " --params params.yaml --preset {params.preset} --data {input.data} --tokenizer {input.tokenizer}"
-        " --seed {wildcards.seed} --model {input.model} --tasks {params.tasks} --out {output} > {log} 2>&1"

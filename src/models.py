@@ -76,7 +76,7 @@ class Model:
 
     def loads(self, lora_everywhere: bool) -> tuple[list[Model], bool]:
         """The folders that loading it reads besides its own: an adapter is put back over the model its stage
-        started from, and that over its own start, down to full weights (src/training/common.py load_model
+        started from, and that over its own start, down to full weights (src/model_io.py load_model
         follows the same chain through each adapter's config). Also whether the chain goes below the base
         (the base saved an adapter over the generic model or the pretrained checkpoint)."""
         found, model = [], self
@@ -99,7 +99,7 @@ class Model:
 
     @property
     def settings_stage(self) -> str:
-        """Which stage's settings its job reads (src/stages.py): an SFT stage after another also reads how
+        """Which stage's settings its job reads (src/params/stages.py): an SFT stage after another also reads how
         many questions RL takes."""
         if self.step is None:
             return "inject_knowledge"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .presets import ConfigError
+from .params.read import ConfigError
 
 METHODS = {"SFT": "sft", "LoRA": "lora", "RL": "grpo"}  # paper notation -> trainer; LoRA: SFT of an adapter
 DATASETS = {"Mem": "mem", "Ctx": "ctx", "Comp": "comp"}

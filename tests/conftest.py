@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from src.config import load_params
 from src.data.generate import generate
 from src.io import read_jsonl
-from src.stages import settings
+from src.params.check import load_params
+from src.params.stages import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", "rules", "report", "src", "envs", "profiles", "params.yaml", "dvc.yaml", "requirements.txt",

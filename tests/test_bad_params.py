@@ -6,7 +6,7 @@ import time
 import pytest
 import yaml
 
-from src.config import ConfigError, load_params
+from src.params.check import ConfigError, load_params
 
 from .conftest import ROOT, copy_workflow, run
 

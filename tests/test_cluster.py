@@ -30,9 +30,9 @@ def test_slurm_profile_plans_the_study_with_resources_from_params(tmp_path):
 
 
 def test_jobs_no_node_can_run_are_named_before_submission():
-    """src/cluster.py: each kind of job must fit on one node; what does not is named with the key to change."""
-    from src.cluster import Node, _gpus, unsatisfiable
-    from src.config import load_params
+    """src/workflow/cluster.py: each kind of job must fit on one node; what does not is named with the key to change."""
+    from src.params.check import load_params
+    from src.workflow.cluster import Node, _gpus, unsatisfiable
 
     from .conftest import ROOT
     cfg = load_params(ROOT / "params.yaml", "smoke")

@@ -2,8 +2,8 @@
 import pytest
 import yaml
 
-from src.config import ConfigError, load_params
-from src.presets import merge
+from src.params.check import ConfigError, load_params
+from src.params.read import merge
 from src.recipes import chain_slug, model_chains, parse_recipe, slug_steps
 
 from .conftest import ROOT
@@ -58,7 +58,7 @@ def test_recipes_in_paper_notation():
 def test_a_share_of_the_atomic_data_before_rl(smoke_data):
     """SFT(Mem+Ctx@30%): the data-proportion sweep; the share is taken from each task, not the mix."""
     from src.recipes import chain_label
-    from src.training.sft import qa_dataset
+    from src.training.questions import qa_dataset
     steps = parse_recipe("SFT(Mem+Ctx@30%)->RL(Comp)")
     assert steps[0].share == 30 and chain_slug(steps) == "sft-mem+ctx@30__grpo-comp"
     assert chain_label(chain_slug(steps)) == "SFT(Mem+Ctx@30%)->RL(Comp)"
@@ -75,7 +75,7 @@ def test_a_share_of_the_atomic_data_before_rl(smoke_data):
 def test_paper_preset_compares_sft_lora_and_rl_on_the_same_questions(tmp_path):
     """After SFT(Mem+Ctx), the SFT(Comp) and LoRA(Comp) stages train on RL's questions, as many as RL
     takes (their settings read training.grpo.questions); a first-stage SFT does not."""
-    from src.stages import settings
+    from src.params.stages import settings
 
     from .conftest import run
     out = run(["snakemake", "-n", "-p", "--config", "preset=paper"], ROOT).stdout
@@ -106,7 +106,7 @@ def test_rl_pairs_and_labels():
 
 
 def test_atomic_questions_are_split_between_sft_and_rl(smoke_data, smoke_cfg):
-    from src.training.sft import qa_dataset
+    from src.training.questions import qa_dataset
     h = smoke_cfg["training"]["sft"]["atomic_holdout"]
     sft = qa_dataset(smoke_data, ["mem", "ctx"], h, "sft")
     rl = qa_dataset(smoke_data, ["mem", "ctx"], h, "rl")

@@ -6,7 +6,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from src.io import MANIFEST, atomic_write_text, damaged, read_jsonl, sidecar
-from src.training.common import load_model, load_tokenizer, save_model
+from src.model_io import load_model, load_tokenizer, save_model
 from src.training.tokenizer import build_word_tokenizer
 
 
@@ -48,7 +48,7 @@ def test_a_model_folder_without_its_weights_is_named(saved, tmp_path):
 def test_a_tokenizer_of_another_world_is_refused(saved, tmp_path, smoke_cfg):
     out, tokenizer = saved
     from src.data.generate import generate
-    from src.stages import settings
+    from src.params.stages import settings
     other = dict(smoke_cfg, world={**smoke_cfg["world"], "seed": 99})  # other people, other names
     generate(settings("generate_data", other), tmp_path / "other")
     theirs = build_word_tokenizer(tmp_path / "other")

@@ -9,7 +9,7 @@ import pytest
 from src.data.checks import check_dataset
 from src.data.generate import generate
 from src.data.relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
-from src.stages import settings
+from src.params.stages import settings
 
 from .conftest import ROOT, load_data
 
@@ -380,7 +380,7 @@ def test_atomic_tasks_use_one_group(smoke_data, task, groups):
 
 def test_the_default_study_has_enough_test_paths_for_a_verdict(tmp_path):
     """Every task of the default study: at least 2 zero-shot relations and 10 composition-test paths."""
-    from src.config import load_params
+    from src.params.check import load_params
     generate(settings("generate_data", load_params(ROOT / "params.yaml", "default")), tmp_path / "default")
     plan = json.loads((tmp_path / "default" / "plan.json").read_text())
     for task, t in plan["tasks"].items():

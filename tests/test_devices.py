@@ -61,7 +61,7 @@ def test_every_entry_point_claims_through_setup(tmp_path):
     """setup() is the first call of every training and evaluation entry point."""
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
     env.update(PIPELINE_GPU_COUNT="2", GPU_LOCK_DIR=str(tmp_path))
-    code = "import os; from src.training.common import setup; setup(0); print(os.environ['CUDA_VISIBLE_DEVICES'])"
+    code = "import os; from src.job import setup; setup(0); print(os.environ['CUDA_VISIBLE_DEVICES'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "0", out.stderr
     # and says in the job's first log line where it computes: here no CUDA torch, so the CPU, named

@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from src.export_dvc import build, snakemake_jobs
+from src.workflow.export_dvc import build, snakemake_jobs
 
 from .conftest import ROOT
 
@@ -10,7 +10,7 @@ from .conftest import ROOT
 @pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_dvc_yaml_is_current():
     assert (ROOT / "dvc.yaml").read_text() == build(), \
-        "dvc.yaml is stale: run `python -m src.export_dvc` and commit the result"
+        "dvc.yaml is stale: run `python -m src.workflow.export_dvc` and commit the result"
 
 
 @pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch

@@ -6,7 +6,7 @@ from importlib.metadata import packages_distributions
 
 import yaml
 
-from src.code_deps import _executed, module_files
+from src.workflow.code_deps import _executed, module_files
 
 from .conftest import ROOT
 
@@ -26,7 +26,7 @@ def env_pins(path) -> tuple[dict[str, str], list[str]]:
 
 def job_imports() -> set[str]:
     """The distributions of every third-party module a job's code imports (its rules' `code(...)` entry
-    points and what they import of this package, as src/code_deps.py finds them)."""
+    points and what they import of this package, as src/workflow/code_deps.py finds them)."""
     rules = "".join(f.read_text() for f in (ROOT / "rules").glob("*.smk"))
     entry = {m for call in re.findall(r"code\(([^)]*)\)", rules) for m in re.findall(r'"(src\.[\w.]+)"', call)}
     assert {"src.training.grpo", "src.evaluation.evaluate", "src.analysis.report"} <= entry

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from src.config import load_params
 from src.data.checks import check_dataset
 from src.data.generate import generate
 from src.data.generic import check_generic
-from src.stages import settings
+from src.params.check import load_params
+from src.params.stages import settings
 
 from .conftest import ROOT, load_data
 

@@ -5,7 +5,7 @@ import sys
 import pytest
 import yaml
 
-from src.training.lengths import length_errors, longest, require_budget
+from src.data.lengths import length_errors, longest, require_budget
 from src.training.tokenizer import build_word_tokenizer
 
 from .conftest import ROOT
@@ -44,7 +44,7 @@ def test_the_check_refuses_and_writes_nothing(tmp_path, smoke_data):
     raw["presets"]["smoke"]["training"]["sft"] = {"epochs": 1, "max_length": 40}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     out = tmp_path / "checks" / "lengths.json"
-    proc = subprocess.run([sys.executable, "-m", "src.training.lengths", "--params", str(tmp_path / "params.yaml"),
+    proc = subprocess.run([sys.executable, "-m", "src.data.lengths", "--params", str(tmp_path / "params.yaml"),
                            "--preset", "smoke", "--data", str(smoke_data), "--tokenizer", str(tmp_path / "tokenizer"),
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode != 0 and not out.exists()

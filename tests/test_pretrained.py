@@ -55,7 +55,7 @@ def test_a_pretrained_checkpoint_is_an_input_and_lora_saves_adapters(smoke_data,
     said = plan.stdout + plan.stderr
     assert "rule inject_knowledge:" in said and "Updated input files" in said, said[-3000:]
     # ... and in dvc.yaml, whose deps DVC compares by content
-    from src.export_dvc import build
+    from src.workflow.export_dvc import build
     stages = yaml.safe_load(build("smoke_pt", work / "params.yaml"))["stages"]
     assert str(ckpt / "model.safetensors") in stages["inject_knowledge"]["deps"]
     assert str(ckpt / "tokenizer.json") in stages["build_tokenizer"]["deps"]

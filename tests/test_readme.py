@@ -39,9 +39,9 @@ def test_tables_in_the_docs_are_the_committed_results():
 
 
 def test_parameter_reference_is_the_declarations():
-    from src.param_docs import MARKER, reference
+    from src.workflow.param_docs import MARKER, reference
     assert extract((ROOT / "docs/parameters.md").read_text(), MARKER) == reference(ROOT / "params.yaml"), \
-        "docs/parameters.md's reference differs from src/settings/: run `python -m src.param_docs`"
+        "docs/parameters.md's reference differs from src/params/settings/: run `python -m src.workflow.param_docs`"
 
 
 def test_prose_numbers_come_from_the_results():

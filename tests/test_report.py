@@ -94,10 +94,10 @@ def test_data_share_and_same_questions_sections(tmp_path):
              "SFT(Mem+Ctx@10%)": {lv: [5, 5] for lv in LEVELS},
              "SFT(Mem+Ctx@10%)->RL(Comp)": {lv: [6, 8] for lv in LEVELS},
              "SFT(Mem+Ctx@30%)": {lv: [10, 10] for lv in LEVELS}}  # its RL model is missing: shown as '-'
-    from src.config import load_params
-    from src.presets import merge
-    from src.settings.declare import parse
-    from src.settings.study import Params
+    from src.params.check import load_params
+    from src.params.read import merge
+    from src.params.settings.declare import parse
+    from src.params.settings.study import Params
     smoke = load_params(ROOT / "params.yaml", "smoke", every_preset=False)
     params = parse(Params, merge(smoke, {"recipes": recipes, "training": {"grpo": {"questions": 128}}}))
     text = "\n".join(other_experiments(rows_for(table), params))
@@ -278,7 +278,7 @@ def test_passk_at_512_samples_and_what_it_costs(smoke_cfg):
     """pass@k to the paper's n = 512 per question: the verdict reads k = 512; the report scales the generation
     benchmark's timing to the study's pass@k sampling."""
     from src.analysis.render import sampling_cost
-    from src.stages import settings
+    from src.params.stages import settings
     r = "SFT(Mem+Ctx)->RL(Comp)"
     (a,) = passk_advantages(samples_for(r, "base", [0] * 6, n=512) + samples_for(r, "rl", [9, 30, 5, 12, 3, 1], n=512))
     assert a["k_max"] == 512 and a["verdict"] == "persists (synthesis)"
@@ -294,7 +294,7 @@ def test_passk_at_512_samples_and_what_it_costs(smoke_cfg):
 def test_the_report_says_when_a_level_has_fewer_passk_questions_than_asked(smoke_cfg):
     """passk.questions beyond the test set is clamped by the sampler; the report says so for that level only."""
     from src.analysis.render import passk_section
-    from src.stages import settings
+    from src.params.stages import settings
     p = settings("report", smoke_cfg).params
     asked = p.evaluation.passk.questions
     r = "SFT(Mem+Ctx)->RL(Comp)"
@@ -421,9 +421,12 @@ def test_the_html_reports_pages_cite_only_files_that_exist():
     the study's own files (which the workflow's rules must write); `python -m` modules must exist."""
     import re
 
+    from src.analysis.outputs import OUTPUTS
+
     from .conftest import ROOT
 
-    rules = "".join(f.read_text() for f in (ROOT / "rules").glob("*.smk"))
+    # what the rules write: their own paths, and the report's outputs (declared in src/analysis/outputs.py)
+    rules = "".join(f.read_text() for f in (ROOT / "rules").glob("*.smk")) + "".join(f" /{o.path}" for o in OUTPUTS)
     for page in sorted((ROOT / "report").glob("*.rst")):
         text = page.read_text()
         for module in re.findall(r"python -m ([\w.]+)", text):

@@ -1,15 +1,15 @@
-"""Each parameter is declared once (src/settings/) and each stage's settings (src/stages.py) are the keys
+"""Each parameter is declared once (src/params/settings/) and each stage's settings (src/params/stages.py) are the keys
 its rule tracks and its script reads; a job's code depends on the declarations of what it reads only."""
 import pytest
 import yaml
 
-from src import stages
-from src.code_deps import code
-from src.config import load_params, params_schema
-from src.export_dvc import snakemake_jobs
-from src.param_docs import keys as documented_keys
-from src.settings.declare import leaves
-from src.settings.study import Params
+from src.params import stages
+from src.params.check import load_params, params_schema
+from src.params.settings.declare import leaves
+from src.params.settings.study import Params
+from src.workflow.code_deps import code
+from src.workflow.export_dvc import snakemake_jobs
+from src.workflow.param_docs import keys as documented_keys
 
 from .conftest import ROOT
 
@@ -47,7 +47,7 @@ def test_an_operational_setting_reruns_nothing_but_a_result_setting_does():
 
 @pytest.mark.slow  # runs Snakemake, DVC or a new Python process that imports torch
 def test_each_rule_tracks_what_its_script_reads():
-    """Snakemake's `params: settings=` of every job is exactly what the script gets (src/stages.py), so a
+    """Snakemake's `params: settings=` of every job is exactly what the script gets (src/params/stages.py), so a
     change of any other key leaves the job alone and a change of these reruns it."""
     cfg = load_params(ROOT / "params.yaml", "smoke")
     jobs = snakemake_jobs("smoke", ROOT)
@@ -66,9 +66,9 @@ def test_each_rule_tracks_what_its_script_reads():
 def test_a_job_runs_the_declarations_it_reads_and_never_the_validator():
     """Validation runs once at planning; a job's code inputs are what its script executes."""
     grpo = code("src.training.launch", "src.training.grpo", stage="train_grpo")
-    assert {"src/settings/grpo.py", "src/settings/model.py", "src/stages.py"} <= set(grpo)
-    assert not {"src/settings/sft.py", "src/settings/world.py", "src/config.py", "src/config_checks.py",
+    assert {"src/params/settings/grpo.py", "src/params/settings/model.py", "src/params/stages.py"} <= set(grpo)
+    assert not {"src/params/settings/sft.py", "src/params/settings/world.py", "src/params/check.py", "src/params/cross.py",
                 "src/data/questions.py"} & set(grpo)
     data = code("src.data.generate", stage="generate_data")
-    assert "src/settings/questions.py" in data and "src/settings/grpo.py" not in data
-    assert "src/settings/evaluation.py" not in code("src.evaluation.evaluate", stage="evaluate")
+    assert "src/params/settings/questions.py" in data and "src/params/settings/grpo.py" not in data
+    assert "src/params/settings/evaluation.py" not in code("src.evaluation.evaluate", stage="evaluate")

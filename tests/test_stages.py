@@ -41,7 +41,7 @@ def test_a_lora_stage_saves_an_adapter_that_loads_over_its_base(smoke_base, tmp_
     format, which load_model (evaluation, a later stage) puts back over the model it started from."""
     import yaml
 
-    from src.training.common import load_model
+    from src.model_io import load_model
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw["presets"]["smoke"]["training"]["grpo"]["questions"] = 48  # how many RL takes: the stage reads it
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -214,7 +214,7 @@ def test_the_bf16_update_computes_in_bf16_and_scores_as_fp32_does():
     within bf16's rounding of fp32's; `auto` follows the CPU's native bf16 support, `fp32` never casts."""
     from types import SimpleNamespace
 
-    from src.training.common import cpu_bf16
+    from src.job import cpu_bf16
     from src.training.grpo import PipelineGRPOTrainer
 
     assert cpu_bf16("bf16") and not cpu_bf16("fp32")

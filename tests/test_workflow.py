@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from src.config import load_params
 from src.io import atomic_dir
+from src.params.check import load_params
 from src.recipes import chain_label, model_chains
 
 from . import slurm_cluster
@@ -160,7 +160,7 @@ def test_report_figures_and_analyses(snakemake_run):
     assert set(head["claims"]) == {"1", "2", "3", "4"} and head["job_minutes"] > 0 and head["machine"]
     assert head["wall_minutes"] > 0  # Snakemake's benchmark files date every job
     # pass@k for `dvc plots show`: a column per model, the ones dvc.yaml's plots name
-    from src.export_dvc import build
+    from src.workflow.export_dvc import build
     plots = {k: v for p in yaml.safe_load(build("smoke", snakemake_run["work"] / "params.yaml"))["plots"]
              if isinstance(p, dict) for k, v in p.items()}
     # every figure the report drew is one `dvc plots show` shows
@@ -266,7 +266,7 @@ def test_jobs_say_where_they_run_and_planning_says_what_gpus_mean(snakemake_run)
 def dvc_run(snakemake_run, tmp_path_factory):
     """The smoke study reproduced by `dvc repro` in a copy of the workflow, beside Snakemake's run."""
     work = copy_workflow(tmp_path_factory.mktemp("dvc") / "dvc")
-    run([sys.executable, "-m", "src.export_dvc", "--preset", "smoke"], work)
+    run([sys.executable, "-m", "src.workflow.export_dvc", "--preset", "smoke"], work)
     run(["dvc", "init", "--no-scm", "-q"], work)
     cache_type = re.search(r"^\s*type = (.+)$", (ROOT / ".dvc/config").read_text(), re.M).group(1)
     run(["dvc", "config", "cache.type", cache_type], work)  # the repository's cache settings
@@ -334,12 +334,12 @@ def test_an_edited_source_file_stales_exactly_the_stages_that_run_it(dvc_run, sn
     work, smk = dvc_run["work"], snakemake_run["work"]
     stages = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
     sources = sorted({d for st in stages.values() for d in st["deps"] if d.startswith("src/")})
-    assert {"src/training/packing.py", "src/evaluation/decode.py", "src/settings/grpo.py"} <= set(sources)
+    assert {"src/training/packing.py", "src/evaluation/decode.py", "src/params/settings/grpo.py"} <= set(sources)
     # validation runs at planning, so no stage depends on it: editing an error message reruns nothing
-    assert not {"src/config.py", "src/config_checks.py"} & set(sources)
+    assert not {"src/params/check.py", "src/params/cross.py"} & set(sources)
     # a parameter's declaration (its description) is code of the stages that read it, and of no other
     # (the report, which prints every parameter, reads them all)
-    readers = {n.split("-")[0] for n, st in stages.items() if "src/settings/grpo.py" in st["deps"]}
+    readers = {n.split("-")[0] for n, st in stages.items() if "src/params/settings/grpo.py" in st["deps"]}
     assert readers == {"train_grpo", "report"}
     # one file for each set of stages that run it: how the tools answer an edit depends on that set alone
     # (test_dvc_sync checks that a job's inputs, code included, are the same in both tools)
@@ -407,7 +407,7 @@ def test_dvc_repro_killed_mid_stage_resumes(snakemake_run, tmp_path):
     """`kill -9` of `dvc repro` during knowledge injection; the same command again rebuilds the stage with
     no half-written output left, and the same weights as the Snakemake run's."""
     work = copy_workflow(tmp_path / "dvc_killed")
-    run([sys.executable, "-m", "src.export_dvc", "--preset", "smoke"], work)
+    run([sys.executable, "-m", "src.workflow.export_dvc", "--preset", "smoke"], work)
     run(["dvc", "init", "--no-scm", "-q"], work)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1")
     first = subprocess.Popen(["dvc", "repro", "-q", "inject_knowledge"], cwd=work, env=env, start_new_session=True,

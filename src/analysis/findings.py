@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
-from ..config import load_params
+from ..params.check import study
+from ..params.read import preset_names
 from .claims import verdicts
 from .cost import cost
 from .intervals import mean_ci
@@ -35,14 +34,14 @@ def _f(x: float) -> str:
 
 
 def _world(params: Path, preset: str) -> str:
-    q = load_params(params, preset)["questions"]
-    return f"{q['paths']['mem']} Mem paths, {q['train_questions']['mem']} questions"
+    q = study(params, preset).questions
+    return f"{q.paths.mem} Mem paths, {q.train_questions.mem} questions"
 
 
 def _rl(params: Path, preset: str) -> str:
-    g = load_params(params, preset, every_preset=False)["training"]["grpo"]
-    return (f"{g['steps']} steps of {g['batch_size']} completions in groups of {g['num_generations']}, "
-            f"lr {g['learning_rate']:g}, {g['questions']} questions")
+    g = study(params, preset, every_preset=False).training.grpo
+    return (f"{g.steps} steps of {g.batch_size} completions in groups of {g.num_generations}, "
+            f"lr {g.learning_rate:g}, {g.questions} questions")
 
 
 def _verdicts(x: Metrics) -> dict[str, str]:
@@ -171,8 +170,8 @@ def _distractors(m: dict, params: Path, results: Path) -> str:
     bases, parts = (ATOMIC, COMP, "SFT(Ctx)"), []
     for p in sorted(q for q in m if q.startswith("probe_distract")):
         x, v = m[p], _verdicts(m[p])
-        cfg = load_params(params, p)
-        n, epochs = cfg["questions"]["distractor_paragraphs"], cfg["training"]["sft"]["epochs"]
+        cfg = study(params, p)
+        n, epochs = cfg.questions.distractor_paragraphs, cfg.training.sft.epochs
         parts.append(f"`{p}` ({n} per needed paragraph; {cost(results / p).split(',')[0]} wall (job) min; "
                      f"{epochs} SFT epochs): Comp "
                      f"Zero-shot gained by RL(Comp) {_gains(x, bases)}; Ctx I.I.D. after SFT(Mem+Ctx) "
@@ -200,9 +199,9 @@ def _default(x: Metrics, results: Path) -> str:
 
 def _cost_curve(params: Path, results: Path, m: dict) -> str | None:
     """Claims 1-3 against the wall time of every per-task-levels study that ran, cheapest first."""
-    rows, known = [], {"default", *yaml.safe_load(params.read_text())["presets"]}
+    rows, known = [], {"default", *preset_names(params)}
     for p in m:  # a results folder of a preset no longer in params.yaml is left out
-        if p not in known or load_params(params, p)["questions"]["level_split"] != "per_task":
+        if p not in known or study(params, p).questions.level_split != "per_task":
             continue
         c = cost(results / p)
         if c == "-":

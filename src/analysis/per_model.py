@@ -20,7 +20,7 @@ from ..recipes import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
 from .errors import error_kind, localise
 
 if TYPE_CHECKING:
-    from ..settings.study import Params
+    from ..params.settings.study import Params
 
 ERROR_KINDS = ("value", "step", "answer")
 

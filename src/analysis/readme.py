@@ -10,8 +10,8 @@ import json
 import re
 from pathlib import Path
 
-from ..config import load_params, results_dir
 from ..io import atomic_write_text
+from ..params.check import results_dir, study
 from .claims import ATOMIC  # SFT(Mem+Ctx): the model whose atomic skills the paper's argument starts from
 
 # block name -> (file relative to results/<preset>/, its section (None: the whole file but its title),
@@ -113,7 +113,7 @@ def main() -> None:
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--preset", default=None)
     args = ap.parse_args()
-    results = results_dir(load_params(args.params, args.preset))
+    results = results_dir(study(args.params, args.preset).preset)
     found = set()
     for page in DOCS:
         text = Path(page).read_text()

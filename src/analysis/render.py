@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ..data.questions import LEVELS
+from ..params.settings.declare import as_dict
 from ..recipes import ATOMIC_SFT, chain_label, chain_slug, rl_pairs, same_questions_recipes, share_recipes
-from ..settings.declare import as_dict
 from . import path_length
 from .claims import ATOMIC, cell_pm, comp_cell, fmt, gain
 from .cost import speed_section
@@ -19,7 +19,7 @@ from .per_model import ERROR_KINDS
 from .tables import LEVEL_NAMES, comp_beside_paper
 
 if TYPE_CHECKING:
-    from ..settings.study import Params
+    from ..params.settings.study import Params
 
 
 def _seed_text(n: int) -> str:

@@ -15,15 +15,16 @@ import json
 import logging
 from pathlib import Path
 
-from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
 from ..models import BASE_LABEL, BASE_SLUG, Model
+from ..params import stages
 from ..recipes import share_recipes
 from . import curves, figures, path_length
 from . import shifts as hidden
 from .claims import AMPL, CLAIM_MODELS, SYNTH, verdicts
 from .cost import speed_rows, wall_span
+from .outputs import at
 from .passk import passk_advantages, passk_curves, passk_rows
 from .per_model import (
     StudyFiles,
@@ -98,34 +99,34 @@ def main() -> None:
     shift_summary = hidden.summary(shifts) if shifts else None
 
     # write: tables, figures, then the report that links them
-    for name, table in (("passk_samples", samples), ("passk", pk), ("error_localisation", errs),
-                        ("atomic_errors", atomic_errs), ("speed", speed), ("zero_shot_relations", zero_shot),
-                        ("hidden_shifts", [r for label, s in shifts.items() for r in hidden.layer_rows(label, s)])):
-        atomic_write_text(results / f"{name}.csv", csv_text(table))
+    for name, table in (("passk_samples_csv", samples), ("passk_csv", pk), ("errors_csv", errs),
+                        ("atomic_errors_csv", atomic_errs), ("speed_csv", speed), ("zero_shot_csv", zero_shot),
+                        ("shifts_csv", [r for label, s in shifts.items() for r in hidden.layer_rows(label, s)])):
+        atomic_write_text(at(results, name), csv_text(table))
     for lv in LEVELS:  # one curve per model, for `dvc plots show`
-        atomic_write_text(results / f"passk_{lv}.csv", csv_text(passk_curves(pk, lv)))
-    figures.passk_figure(pk, results / "figures" / "passk.png")
-    figures.comp_figure(rows, p.recipes, results / "figures" / "comp_levels.png")
+        atomic_write_text(at(results, f"passk_{lv}_csv"), csv_text(passk_curves(pk, lv)))
+    figures.passk_figure(pk, at(results, "passk_png"))
+    figures.comp_figure(rows, p.recipes, at(results, "comp_png"))
     lengths = path_length.length_rows(files.data, files.predictions)
-    atomic_write_text(results / "path_length.csv", csv_text(lengths, path_length.COLUMNS))
+    atomic_write_text(at(results, "path_length_csv"), csv_text(lengths, path_length.COLUMNS))
     training = training_curves(files, p)  # the curves' data beside the figure: redrawn without retraining
-    atomic_write_text(results / "training_curves.csv", csv_text(curves.to_rows(training), list(curves.COLUMNS)))
-    curves.curves_figure(training, CLAIM_MODELS, BASE_LABEL, results / "figures" / "training_curves.png")
+    atomic_write_text(at(results, "curves_csv"), csv_text(curves.to_rows(training), list(curves.COLUMNS)))
+    curves.curves_figure(training, CLAIM_MODELS, BASE_LABEL, at(results, "curves_png"))
     if shifts:
         projected, explained = hidden.pca(shifts)
-        figures.shifts_figure(projected, shifts, explained, results / "figures" / "hidden_shifts.png")
+        figures.shifts_figure(projected, shifts, explained, at(results, "shifts_png"))
     if share_recipes(p.recipes):
-        figures.share_figure(rows, share_recipes(p.recipes), results / "figures" / "data_share.png")
+        figures.share_figure(rows, share_recipes(p.recipes), at(results, "share_png"))
     sizes = comp_test_sizes(files)
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
                   rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, sizes,
                   shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL),
                   answer_source_rows(files, p), lengths)
-    atomic_write_text(results / "REPORT.md", text)
+    atomic_write_text(at(results, "report"), text)
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
-    atomic_write_text(results / "headline.json",
+    atomic_write_text(at(results, "headline"),
                       json.dumps(headline(verdicts(rows), speed, peak, wall, size, sizes["design"]), indent=2) + "\n")
-    log.info("wrote %s", results / "REPORT.md")
+    log.info("wrote %s", at(results, "report"))
 
 
 if __name__ == "__main__":

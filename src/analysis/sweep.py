@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from ..io import atomic_write_text, csv_text
-from ..presets import preset_overlay
+from ..params.read import preset_overlay
 from . import findings, scaling
 from .claims import verdicts
 from .cost import cost

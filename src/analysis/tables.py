@@ -11,10 +11,10 @@ import csv
 import json
 from pathlib import Path
 
-from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, csv_text
 from ..models import label_order
+from ..params import stages
 from .intervals import mean_ci
 from .paper import PAPER_COMP
 

@@ -15,8 +15,8 @@ import argparse
 import collections
 import logging
 
-from .. import stages
 from ..io import atomic_dir, write_json, write_jsonl
+from ..params import stages
 from .checks import check_dataset
 from .generic import build_generic, check_generic
 from .questions import TASK_GROUPS, build_questions

@@ -18,8 +18,8 @@ from .questions import TASK_GROUPS, make_record, sample_paths
 from .relations import BY_NAME
 from .world import World, build_world, injection_corpus
 
-if TYPE_CHECKING:  # for the annotation only; the job imports src/stages.py through generate.py
-    from ..stages import GenerateData
+if TYPE_CHECKING:  # for the annotation only; the job imports src/params/stages.py through generate.py
+    from ..params.stages import GenerateData
 
 
 def build_generic(s: GenerateData, study: World) -> tuple[World, list[dict], list[dict]]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 
-from ..settings.questions import Questions
+from ..params.settings.questions import Questions
 from .draw import draw_task
 from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
 from .world import World, render_paragraph, sentence

@@ -12,56 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import platform
 import time
 from pathlib import Path
 
-import torch
-
-from .. import stages
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, read_jsonl
+from ..job import device, matmul_peak, setup
+from ..model_io import load_model, load_tokenizer
+from ..params import stages
 from ..text import prompt_of
-from ..training.common import load_model, load_tokenizer, setup
-from .evaluate import device, generate
+from .evaluate import generate
 from .sample import passk_questions
 
 log = logging.getLogger(__name__)
-
-
-def machine() -> str:
-    """What the peak was measured on: the GPU's name, or the CPU's model and its widest vector unit."""
-    if device() == "cuda":
-        return torch.cuda.get_device_name()
-    name = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                platform.processor() or "CPU") if Path("/proc/cpuinfo").exists() else platform.processor()
-    return f"{name} ({torch.backends.cpu.get_cpu_capability()})"
-
-
-def matmul_peak(size: int = 1024, seconds: float = 3.0) -> dict:
-    """GFLOP/s of square matmuls, best of repeated timings, per dtype; on the CPU also GFLOP per CPU-second
-    (`time.process_time`, all threads of the process): the peak per thread, which another process on the
-    machine does not lower, as it lowers the wall-clock figure."""
-    out = {"device": device(), "machine": machine(), "threads": torch.get_num_threads(), "size": size}
-    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        a = torch.randn(size, size, dtype=dtype, device=device())
-        b = torch.randn(size, size, dtype=dtype, device=device())
-        best = best_cpu = 0.0
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            t0, c0 = time.perf_counter(), time.process_time()
-            for _ in range(4):
-                a @ b
-            if device() == "cuda":
-                torch.cuda.synchronize()
-            flops = 4 * 2 * size ** 3
-            best = max(best, flops / (time.perf_counter() - t0))
-            best_cpu = max(best_cpu, flops / max(time.process_time() - c0, 1e-9))
-        out[f"{name}_gflops"] = best / 1e9
-        if device() == "cpu":
-            out[f"{name}_gflops_per_cpu_s"] = best_cpu / 1e9
-        log.info("%s: %.1f GFLOP/s, %.1f GFLOP per CPU-second", name, best / 1e9, best_cpu / 1e9)
-    return out
 
 
 def library_generate(model, tokenizer, prompts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:

@@ -11,18 +11,18 @@ import json
 import logging
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
-from .. import stages
+from ..data.lengths import require_budget
 from ..data.questions import LEVELS
 from ..data.relations import BY_NAME, PARAMETRIC
 from ..io import atomic_write_text, read_jsonl
+from ..job import device, setup
+from ..model_io import load_model, load_tokenizer
 from ..models import Model
+from ..params import stages
 from ..text import extract_answer, normalize, prompt_of
-from ..training.common import load_model, load_tokenizer, setup
 from ..training.finite import require_finite
-from ..training.lengths import require_budget
 from .decode import decode
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,6 @@ def evaluate(model, tokenizer, data: Path, batch_size: int, max_new_tokens: int)
     return predictions + probe, metrics
 
 
-def device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def model_args(description: str) -> argparse.ArgumentParser:
     """Arguments of an entry point that runs a trained model on the preset's data."""
     ap = argparse.ArgumentParser(description=description)
@@ -106,7 +102,7 @@ def model_args(description: str) -> argparse.ArgumentParser:
 
 
 def start(args, rule: str):
-    """setup (GPU claim, seeds), then the rule's settings (src/stages.py) and the model on its device,
+    """setup (GPU claim, seeds), then the rule's settings (src/params/stages.py) and the model on its device,
     in eval mode."""
     setup(0)
     settings, model = stages.load(rule, args.params, args.preset), load_model(args.model)

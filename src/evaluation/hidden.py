@@ -21,9 +21,10 @@ import torch
 from ..data.relations import BY_NAME, PARAMETRIC
 from ..data.world import sentence
 from ..io import atomic_write_bytes
+from ..job import device
+from ..model_io import load_model, load_tokenizer
 from ..text import completion_of, prompt_of
-from ..training.common import load_model, load_tokenizer
-from .evaluate import device, model_args, start
+from .evaluate import model_args, start
 from .sample import passk_questions
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..data.questions import LEVELS
 from ..io import atomic_write_text, read_jsonl
+from ..model_io import load_tokenizer
 from ..text import is_correct, prompt_of
-from ..training.common import load_tokenizer
 from .evaluate import generate, model_args, start
 
 log = logging.getLogger(__name__)

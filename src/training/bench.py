@@ -15,20 +15,23 @@ import tempfile
 import time
 from pathlib import Path
 from statistics import median
+from typing import TYPE_CHECKING
 
 import torch
 from datasets import Dataset
 from transformers import TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
-from ..config import load_params, results_dir
-from ..evaluation.benchmark import matmul_peak
 from ..io import atomic_write_text, read_jsonl
-from ..stages import settings
+from ..job import matmul_peak
+from ..model_io import new_model
+from ..params.check import results_dir, study
 from ..text import completion_of, prompt_of
-from .common import new_model
 from .packing import PackedCollator, PackedSFTTrainer
-from .sft import qa_dataset
+from .questions import qa_dataset
+
+if TYPE_CHECKING:
+    from ..params.settings.study import Params
 
 
 class PlainLoss(SFTTrainer):
@@ -49,25 +52,25 @@ class StepTimer(TrainerCallback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def dataset(cfg: dict, data: Path, stage: str) -> Dataset:
+def dataset(p: Params, data: Path, stage: str) -> Dataset:
     if stage == "inject":
         return Dataset.from_list([{"text": r["text"]} for r in read_jsonl(data / "biographies.jsonl")])
-    rows = qa_dataset(data, ["mem", "ctx", "comp"], cfg["training"]["sft"]["atomic_holdout"])  # SFT(Mem+Ctx+Comp)
+    rows = qa_dataset(data, ["mem", "ctx", "comp"], p.training.sft.atomic_holdout)  # SFT(Mem+Ctx+Comp)
     return Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
 
 
-def trainer_variant(name: str, cfg: dict, tokenizer, data: Dataset, stage: str, steps: int, out: Path,
+def trainer_variant(name: str, p: Params, tokenizer, data: Dataset, stage: str, steps: int, out: Path,
                     callbacks: tuple = ()):
-    t = cfg["training"][stage]
-    config = SFTConfig(output_dir=str(out), max_steps=steps, learning_rate=t["learning_rate"],
-                       per_device_train_batch_size=t["batch_size"], max_length=t["max_length"],
+    t = getattr(p.training, stage)
+    config = SFTConfig(output_dir=str(out), max_steps=steps, learning_rate=t.learning_rate,
+                       per_device_train_batch_size=t.batch_size, max_length=t.max_length,
                        completion_only_loss=stage == "sft", packing=False, report_to="none", save_strategy="no",
                        disable_tqdm=True, use_cpu=True, bf16=False, seed=0, dataloader_num_workers=0,
                        gradient_checkpointing=name == "TRL as before")
     cls = {"TRL as before": SFTTrainer, "no gradient checkpointing": SFTTrainer,
            "+ the model's own loss": PlainLoss, "+ packed batches (the pipeline)": PackedSFTTrainer}[name]
     timer = StepTimer()
-    trainer = cls(model=new_model(settings("inject_knowledge", cfg).model, tokenizer), args=config, train_dataset=data,
+    trainer = cls(model=new_model(p.model, tokenizer), args=config, train_dataset=data,
                   processing_class=tokenizer,
                   callbacks=[timer, *callbacks])
     trainer.train()
@@ -106,14 +109,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30, help="steps per variant; the first 5 are warm-up")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)  # as the study runs (src/training/common.py: setup)
-    cfg = load_params(args.params, args.preset)
-    results = results_dir(cfg)
+    torch.use_deterministic_algorithms(True)  # as the study runs (src/job.py: setup)
+    cfg = study(args.params, args.preset)
+    results = results_dir(cfg.preset)
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(results / "tokenizer")
     data = dataset(cfg, results / "data", args.stage)
     peak = matmul_peak()
-    params = sum(p.numel() for p in new_model(settings("inject_knowledge", cfg).model, tokenizer).parameters())
+    params = sum(p.numel() for p in new_model(cfg.model, tokenizer).parameters())
     rows, last, scratch = [], None, tempfile.mkdtemp()
     for name in ("TRL as before", "no gradient checkpointing", "+ the model's own loss",
                  "+ packed batches (the pipeline)"):
@@ -129,12 +132,12 @@ def main() -> None:
     peak = max(peak, again, key=lambda p: p["fp32_gflops"])
     # real tokens per step: the mean example length (as TRL tokenised it) x the batch size
     lengths = [len(ids) for ids in last.train_dataset["input_ids"]]
-    tokens = sum(lengths) / len(lengths) * cfg["training"][args.stage]["batch_size"]
+    tokens = sum(lengths) / len(lengths) * getattr(cfg.training, args.stage).batch_size
     share = peak["fp32_gflops"] * args.threads / peak["threads"]
     L = [f"# Training step, {args.stage}, preset `{args.preset}`: {args.threads} thread(s)", "",
          f"Machine: {peak['machine']}; matmul peak {peak['fp32_gflops']:.0f} GFLOP/s fp32 with {peak['threads']} "
          f"threads ({share:.0f} for {args.threads}). Model: {params / 1e6:.2f}M parameters; "
-         f"{tokens:.0f} real tokens per step (batch {cfg['training'][args.stage]['batch_size']}). Median of "
+         f"{tokens:.0f} real tokens per step (batch {getattr(cfg.training, args.stage).batch_size}). Median of "
          f"{args.steps - 5} steps after 5 of warm-up. `python -m src.training.bench --preset {args.preset} "
          f"--stage {args.stage} --threads {args.threads}`", "",
          "| variant | s/step | real tokens/s | model GFLOP/s | share of the peak |", "|---|---:|---:|---:|---:|"]

@@ -23,14 +23,13 @@ from datasets import Dataset
 from transformers import TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
-from ..config import load_params, results_dir
-from ..evaluation.benchmark import matmul_peak
 from ..io import atomic_write_text
-from ..stages import settings
+from ..job import matmul_peak
+from ..model_io import load_model, load_tokenizer
+from ..params.check import results_dir, study
 from ..text import prompt_of
-from .common import load_model, load_tokenizer
 from .grpo import PipelineGRPOTrainer, exact_match_reward
-from .sft import qa_dataset
+from .questions import qa_dataset
 
 
 class Before(PipelineGRPOTrainer):
@@ -138,10 +137,10 @@ def main() -> None:
     ap.add_argument("--note", default="", help="a line under the table, e.g. what else ran on the machine")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)  # as the study runs (src/training/common.py: setup)
-    cfg = load_params(args.params, args.preset)
-    g = settings("train_grpo", cfg).grpo
-    results = results_dir(cfg)
+    torch.use_deterministic_algorithms(True)  # as the study runs (src/job.py: setup)
+    cfg = study(args.params, args.preset)
+    g = cfg.training.grpo
+    results = results_dir(cfg.preset)
     tokenizer = load_tokenizer(args.model)
     tokenizer.padding_side = "left"
     rows = qa_dataset(results / "data", ["comp"], 0.0, "rl")[: g.questions]

@@ -27,13 +27,12 @@ def worker(kind: str, preset: str, model: Path, steps: int) -> dict:
     """Median wall and CPU seconds per step of `kind` in this process (its threads set by the caller)."""
     import torch
 
-    from ..config import load_params, results_dir
-    from ..stages import settings
-    from .common import load_tokenizer
+    from ..model_io import load_tokenizer
+    from ..params.check import results_dir, study
 
     torch.use_deterministic_algorithms(True)
-    cfg = load_params("params.yaml", preset)
-    results = results_dir(cfg)
+    cfg = study("params.yaml", preset)
+    results = results_dir(cfg.preset)
     scratch = Path(tempfile.mkdtemp())
     if kind == "grpo":
         from datasets import Dataset
@@ -41,8 +40,8 @@ def worker(kind: str, preset: str, model: Path, steps: int) -> dict:
         from ..text import prompt_of
         from .bench_grpo import run
         from .grpo import PipelineGRPOTrainer
-        from .sft import qa_dataset
-        g = settings("train_grpo", cfg).grpo
+        from .questions import qa_dataset
+        g = cfg.training.grpo
         tokenizer = load_tokenizer(model)
         tokenizer.padding_side = "left"
         rows = qa_dataset(results / "data", ["comp"], 0.0, "rl")[: g.questions]
@@ -90,9 +89,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
         print(json.dumps(worker(args.worker, args.preset, args.model, args.steps)))
         return
-    from ..config import load_params, results_dir
-    from ..evaluation.benchmark import machine
     from ..io import atomic_write_text
+    from ..job import machine
+    from ..params.check import results_dir
     cores = len(os.sched_getaffinity(0))
     L = [f"# Threads per job, preset `{args.preset}`: one {cores}-thread job or {cores} one-thread jobs", "",
          f"Machine: {machine()}, {cores} cores. Steps per second of wall time (summed over the processes that "
@@ -110,7 +109,7 @@ def main() -> None:
         L.append(f"| {kind} | {wide:.3f} | {one['cpu_s']:.2f} | {narrow:.3f} | {median(m['cpu_s'] for m in many):.2f} "
                  f"| {best} |")
         print(L[-1], flush=True)
-    out = results_dir(load_params("params.yaml", args.preset)) / "speed" / "threads.md"
+    out = results_dir(args.preset) / "speed" / "threads.md"
     atomic_write_text(out, "\n".join(L) + "\n")
     print("\n".join(L))
 

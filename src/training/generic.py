@@ -14,39 +14,29 @@ from typing import TYPE_CHECKING
 
 import torch
 from datasets import Dataset
-from trl import SFTConfig
 
-from .. import stages
 from ..io import read_jsonl
+from ..job import setup
+from ..model_io import load_tokenizer, new_model, save_model
+from ..params import stages
 from ..text import completion_of, prompt_of
-from .common import (
-    common_trainer_kwargs,
-    load_tokenizer,
-    new_model,
-    per_device_batch,
-    save_model,
-    setup,
-    stage_args,
-    throughput,
-)
+from .common import stage_args, throughput
+from .configs import sft_config
 from .packing import PackedSFTTrainer
 
 if TYPE_CHECKING:  # annotations only: stages.load imports the declarations this stage reads
-    from ..settings.inject import Inject
-    from ..settings.sft import SFT
+    from ..params.settings.inject import Inject
+    from ..params.settings.sft import SFT
 
 log = logging.getLogger(__name__)
 
 
-def phase(model, tokenizer, data: Dataset, t: Inject | SFT, epochs: float, seed: int, out, **extra):
-    """One trainer over `data` with a stage's learning rate, batch and length; returns (the trained model,
-    its throughput stats)."""
+def phase(model, tokenizer, data: Dataset, t: Inject | SFT, key: str, epochs: float, seed: int, out, **extra):
+    """One trainer over `data` with a stage's learning rate, batch, length and warmup (`key` names them);
+    returns (the trained model, its throughput stats)."""
     if not epochs or not len(data):
         return model, {"runtime_s": 0.0, "cpu_s": 0.0, "tokens": 0.0, "steps": 0}
-    config = SFTConfig(num_train_epochs=epochs, learning_rate=t.learning_rate,
-                       per_device_train_batch_size=per_device_batch(t.batch_size, "training.inject/sft.batch_size"),
-                       max_length=t.max_length, lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0,
-                       packing=False, **extra, **common_trainer_kwargs(seed, out))
+    config = sft_config(t, key, seed, out, epochs=epochs, keep_scratch=False, **extra)
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)
     cpu = time.process_time()
     stats = throughput(trainer, trainer.train().metrics, time.process_time() - cpu)
@@ -64,11 +54,11 @@ def main() -> None:
     tokenizer = load_tokenizer(args.tokenizer)
     model = new_model(s.model, tokenizer)
     bios = Dataset.from_list([{"text": r["text"]} for r in read_jsonl(folder / "biographies.jsonl")])
-    model, lm = phase(model, tokenizer, bios, s.inject, g.lm_epochs, args.seed, args.out)
+    model, lm = phase(model, tokenizer, bios, s.inject, "training.inject", g.lm_epochs, args.seed, args.out)
     rows = [r for task in ("mem", "ctx", "comp") for r in read_jsonl(folder / f"qa_{task}.jsonl")]
     log.info("generic stage: %d biographies, %d questions", len(bios), len(rows))
     qa = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
-    model, sft = phase(model, tokenizer, qa, s.sft, g.sft_epochs, args.seed, args.out,
+    model, sft = phase(model, tokenizer, qa, s.sft, "training.sft", g.sft_epochs, args.seed, args.out,
                        completion_only_loss=True)
     stats = {k: lm[k] + sft[k] for k in ("runtime_s", "cpu_s", "tokens", "steps")}
     params = sum(p.numel() for p in model.parameters())

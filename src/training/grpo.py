@@ -11,27 +11,19 @@ import time
 
 import torch
 from datasets import Dataset
-from trl import GRPOConfig, GRPOTrainer
+from trl import GRPOTrainer
 from trl.models import unwrap_model_for_generation
 
-from .. import stages
+from ..data.lengths import require_budget
 from ..evaluation.decode import decode
+from ..job import cpu_bf16, setup
+from ..model_io import load_model, load_tokenizer, peft_config
+from ..params import stages
 from ..text import is_correct, prompt_of
-from .common import (
-    common_trainer_kwargs,
-    cpu_bf16,
-    load_model,
-    load_tokenizer,
-    peft_config,
-    per_device_batch,
-    resume_point,
-    setup,
-    stage_args,
-    train_and_save,
-)
-from .lengths import require_budget
+from .common import resume_point, stage_args, train_and_save
+from .configs import grpo_config
 from .packing import packed_token_logps
-from .sft import qa_dataset
+from .questions import qa_dataset
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +92,7 @@ def main() -> None:
     data = Dataset.from_list([{"prompt": prompt_of(r), "answer": r["answer"]} for r in rows])
     log.info("GRPO on %s: %d questions, %d steps", "+".join(args.tasks), len(data), g.steps)
     resume = resume_point(args.out, args, s)
-    kwargs = common_trainer_kwargs(args.seed, args.out, keep_scratch=True)
-    kwargs["logging_steps"] = 1
-    config = GRPOConfig(max_steps=g.steps, learning_rate=g.learning_rate,
-                        per_device_train_batch_size=per_device_batch(g.batch_size, "training.grpo.batch_size"),
-                        num_generations=g.num_generations,
-                        temperature=g.temperature, beta=g.beta,
-                        max_completion_length=g.max_completion_length, lr_scheduler_type="constant",
-                        **kwargs)
+    config = grpo_config(g, args.seed, args.out)
     trainer = PipelineGRPOTrainer(model=load_model(args.model, tokenizer), reward_funcs=exact_match_reward,
                                   args=config, train_dataset=data, processing_class=tokenizer,
                                   peft_config=peft_config(s.model))

@@ -10,22 +10,13 @@ import logging
 from pathlib import Path
 
 from datasets import Dataset
-from trl import SFTConfig
 
-from .. import stages
 from ..io import read_jsonl
-from .common import (
-    common_trainer_kwargs,
-    load_model,
-    load_tokenizer,
-    new_model,
-    peft_config,
-    per_device_batch,
-    resume_point,
-    setup,
-    stage_args,
-    train_and_save,
-)
+from ..job import setup
+from ..model_io import load_model, load_tokenizer, new_model, peft_config
+from ..params import stages
+from .common import resume_point, stage_args, train_and_save
+from .configs import sft_config
 from .packing import PackedSFTTrainer
 
 log = logging.getLogger(__name__)
@@ -42,11 +33,7 @@ def main() -> None:
     tokenizer = load_tokenizer(args.tokenizer)
     texts = Dataset.from_list([{"text": r["text"]} for r in read_jsonl(args.data / "biographies.jsonl")])
     resume = resume_point(args.out, args, s)  # a killed run's last checkpoint, if any
-    config = SFTConfig(num_train_epochs=t.epochs, learning_rate=t.learning_rate,
-                       per_device_train_batch_size=per_device_batch(t.batch_size, "training.inject.batch_size"),
-                       max_length=t.max_length,
-                       lr_scheduler_type="cosine", warmup_steps=0.05, weight_decay=0.0, packing=False,
-                       **common_trainer_kwargs(args.seed, args.out, keep_scratch=True))
+    config = sft_config(t, "training.inject", args.seed, args.out)
     log.info("knowledge injection starts from %s", args.init or "a new model")
     model = load_model(args.init, tokenizer) if args.init else new_model(s.model, tokenizer)
     trainer = PackedSFTTrainer(model=model, args=config, train_dataset=texts, processing_class=tokenizer,

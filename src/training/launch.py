@@ -6,7 +6,7 @@ The launcher claims N free devices first (src/devices.py) and holds them until t
 device, or none (a CPU machine), the stage runs in this process. With N > 1 devices it runs under
 `accelerate launch --multi_gpu --num_processes N`: one process per device, and TRL's trainers train
 data parallel: the configured batch is the global batch, each process takes an equal share of it
-(src/training/common.py `per_device_batch`) and gradients are averaged, so 1, 2 or 4 GPUs take the same
+(src/training/configs.py `per_device_batch`) and gradients are averaged, so 1, 2 or 4 GPUs take the same
 optimizer steps over the same examples. The children see
 CUDA_VISIBLE_DEVICES already set, so they claim nothing themselves. The same params run on a laptop, a
 4-GPU box or a SLURM node; `resources.<kind>.gpus` in params.yaml is the only knob.

@@ -10,46 +10,19 @@ chain of thought ending in 'So, the answer is: X'.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from datasets import Dataset
-from trl import SFTConfig
 
-from .. import stages
-from ..io import read_jsonl
+from ..job import setup
+from ..model_io import load_model, load_tokenizer, peft_config
+from ..params import stages
 from ..text import completion_of, prompt_of
-from .common import (
-    common_trainer_kwargs,
-    load_model,
-    load_tokenizer,
-    peft_config,
-    per_device_batch,
-    resume_point,
-    setup,
-    stage_args,
-    train_and_save,
-)
+from .common import resume_point, stage_args, train_and_save
+from .configs import sft_config
 from .packing import PackedSFTTrainer
+from .questions import qa_dataset
 
 log = logging.getLogger(__name__)
-
-
-ATOMIC = ("mem", "ctx")
-
-
-def qa_dataset(data: Path, tasks: list[str], atomic_holdout: float, part: str = "sft",
-               share: float = 1.0) -> list[dict]:
-    """Training questions of `tasks`. The atomic (Mem, Ctx) ones are cut in two, as in the paper's
-    SFT(Mem+Ctx)->RL(Mem+Ctx): SFT ('sft') sees the first 1 - atomic_holdout of them, RL ('rl') the rest.
-    `share` keeps the first part of each task's questions (the data-proportion sweep)."""
-    rows = []
-    for task in tasks:
-        train = [r for r in read_jsonl(data / f"qa_{task}.jsonl") if r["split"] == "train"]
-        if task in ATOMIC:
-            cut = round(len(train) * (1 - atomic_holdout))
-            train = train[:cut] if part == "sft" else train[cut:]
-        rows += train[: round(len(train) * share)]
-    return rows
 
 
 def main() -> None:
@@ -72,15 +45,10 @@ def main() -> None:
     data = Dataset.from_list([{"prompt": prompt_of(r), "completion": completion_of(r)} for r in rows])
     log.info("SFT on %s: %d questions", "+".join(args.tasks), len(data))
     resume = resume_point(args.out, args, s)  # a killed run's last checkpoint, if any
-    config = SFTConfig(num_train_epochs=t.epochs, learning_rate=t.learning_rate,
-                       per_device_train_batch_size=per_device_batch(t.batch_size, "training.sft.batch_size"),
-                       max_length=t.max_length,
-                       completion_only_loss=True, packing=False, lr_scheduler_type="cosine",
-                       # random batches, not train_sampling_strategy="group_by_length": grouping doubled
-                       # tokens/s alone but made batches single-task (Mem prompts are short, Ctx long) and
-                       # cut SFT(Mem+Ctx)'s Mem I.I.D. from 38.7% to 15.6% over 3 seeds (default study)
-                       warmup_steps=t.warmup, weight_decay=0.0,
-                       **common_trainer_kwargs(args.seed, args.out, keep_scratch=True))
+    # random batches, not train_sampling_strategy="group_by_length": grouping doubled tokens/s alone but made
+    # batches single-task (Mem prompts are short, Ctx long) and cut SFT(Mem+Ctx)'s Mem I.I.D. from 38.7% to
+    # 15.6% over 3 seeds (default study)
+    config = sft_config(t, "training.sft", args.seed, args.out, completion_only_loss=True)
     trainer = PackedSFTTrainer(model=load_model(args.model, tokenizer), args=config, train_dataset=data,
                          processing_class=tokenizer, peft_config=peft_config(s.model, force=args.lora))
     train_and_save(trainer, tokenizer, args.out, resume, s.checkpoint_minutes)

@@ -1,6 +1,6 @@
 """Read params.yaml and merge the chosen preset over its top level: what every job does, with no checks.
 
-Planning checks the file once (src/config.py: the schema from src/settings/, then the cross-key checks)
+Planning checks the file once (src/params/check.py: the schema from src/params/settings/, then the cross-key checks)
 before any job starts; a job only reads it, so its code does not run the validator.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ def merge(base: dict, overlay: dict) -> dict:
 
 def preset_chain(presets: dict, name: str) -> list[str]:
     """The preset and those it extends (`extends: NAME`), nearest first; 'default' is the file's top level.
-    Planning refuses a cycle or an unknown name (src/config.py check_presets)."""
+    Planning refuses a cycle or an unknown name (src/params/check.py check_presets)."""
     chain = []
     while name and name != "default" and name not in chain:
         chain.append(name)
@@ -69,6 +69,11 @@ def resolve(raw: dict, preset: str | None) -> dict:
     presets = raw.pop("presets", {}) or {}
     preset = preset or raw.get("preset", "default")
     return merge(raw, {**preset_overlay(presets, preset), "preset": preset})
+
+
+def preset_names(path: str | Path = "params.yaml") -> list[str]:
+    """The presets params.yaml defines under `presets:` (the default study aside)."""
+    return list(read_raw(path).get("presets", {}) or {})
 
 
 def read_params(path: str | Path = "params.yaml", preset: str | None = None) -> dict:

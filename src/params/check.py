@@ -1,8 +1,8 @@
-"""Check params.yaml before anything runs: the schema derived from src/settings/, then the cross-key checks.
+"""Check params.yaml before anything runs: the schema derived from src/params/settings/, then the cross-key checks.
 
-Snakemake (rules/common.smk, at planning) and `python -m src.config` (dvc.yaml's first stages) call
+Snakemake (rules/common.smk, at planning) and `python -m src.params.check` (dvc.yaml's first stages) call
 `load_params`, so a wrong key or value stops the run before any compute, with a message naming the key
-and how to fix it. Jobs read the file without checking it again (src/presets.py).
+and how to fix it. Jobs read the file without checking it again (src/params/read.py).
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .presets import ConfigError, read_raw, resolve
-from .recipes import canonical_recipes, parse_recipe
+from ..recipes import canonical_recipes, parse_recipe
+from .read import ConfigError, read_raw, resolve
 from .settings.declare import schema
 from .settings.study import Params
 
@@ -55,7 +55,7 @@ def _validate(cfg: dict, where: str) -> None:
     if bad:
         raise ConfigError("\n".join(f"{where}: {k}: not a finite number (NaN or infinity); give a number" for k in bad))
     errors = sorted(jsonschema.Draft202012Validator(params_schema()).iter_errors(cfg), key=lambda e: list(e.path))
-    if errors:  # one line per error, naming the key (src/settings/ declares what each key is)
+    if errors:  # one line per error, naming the key (src/params/settings/ declares what each key is)
         raise ConfigError("\n".join(f"{where}: {'.'.join(str(p) for p in e.path) or '(top level)'}: {e.message}"
                                      for e in errors[:10]))
     for label in cfg["recipes"]:
@@ -73,7 +73,7 @@ def _validate(cfg: dict, where: str) -> None:
         raise ConfigError(f"{where}: training.grpo.batch_size = {g['batch_size']}: must be a multiple "
                           f"of training.grpo.num_generations ({g['num_generations']})")
     # config_checks imports the data generator's relations
-    from .config_checks import batch_errors, level_errors, model_errors, world_errors
+    from .cross import batch_errors, level_errors, model_errors, world_errors
     errors = level_errors(cfg) + model_errors(cfg) + batch_errors(cfg) + world_errors(cfg)
     if errors:
         raise ConfigError("\n".join(f"{where}: {e}" for e in errors))
@@ -82,7 +82,7 @@ def _validate(cfg: dict, where: str) -> None:
 def _check_relations(names, where: str) -> None:
     if names == "all":
         return
-    from .data.relations import BY_NAME, CONTEXTUAL, PARAMETRIC
+    from ..data.relations import BY_NAME, CONTEXTUAL, PARAMETRIC
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         raise ConfigError(f"{where}: world.relations has unknown relations {unknown}; "
@@ -96,7 +96,7 @@ def _check_relations(names, where: str) -> None:
 
 def load_params(path: str | Path = "params.yaml", preset: str | None = None, every_preset: bool = True) -> dict:
     """The checked parameters of one preset (default: the file's `preset` key). Planning (Snakemake,
-    `python -m src.config`) checks every preset, so a typo in any fails before a job starts."""
+    `python -m src.params.check`) checks every preset, so a typo in any fails before a job starts."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path} not found; run from the repository root or pass --params")
@@ -125,12 +125,21 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None, eve
     return cfg
 
 
-def results_dir(cfg: dict) -> Path:
-    return Path("results") / cfg["preset"]
+def study(path: str | Path = "params.yaml", preset: str | None = None, every_preset: bool = True) -> Params:
+    """The checked parameters of one preset, typed (src/params/settings/study.py): what analyses and
+    benchmarks read. Planning keeps the dict (`load_params`: Snakemake's config and `tracked`); a stage's
+    script reads only its own settings (stages.load)."""
+    from .settings.declare import parse
+    return parse(Params, load_params(path, preset, every_preset))
+
+
+def results_dir(preset: str) -> Path:
+    """Where a preset's study writes: results/<preset>."""
+    return Path("results") / preset
 
 
 def main() -> None:
-    """`python -m src.config [--preset NAME]`: check params.yaml, as `dvc repro` does before its first stage."""
+    """`python -m src.params.check [--preset NAME]`: check params.yaml, as `dvc repro` does before its first stage."""
     import argparse
     import sys
     ap = argparse.ArgumentParser(description=main.__doc__)

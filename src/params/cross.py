@@ -1,5 +1,5 @@
 """What the schema cannot say about params.yaml: checks across keys, against the disk, and of what
-the world can supply. `src/config.py` runs them on every preset before any job starts, so a bad value
+the world can supply. `src/params/check.py` runs them on every preset before any job starts, so a bad value
 is refused at planning time (`snakemake -n`, the first `dvc repro` stage) with one line naming the key,
 the value and what would be valid, instead of failing minutes later inside a stage.
 """
@@ -9,10 +9,10 @@ import json
 from math import perm
 from pathlib import Path
 
-from .data.questions import LEVELS, TASK_GROUPS, level_counts
-from .data.relations import CONTEXTUAL, PARAMETRIC
-from .data.world import active_relations
-from .models import WEIGHTS
+from ..data.questions import LEVELS, TASK_GROUPS, level_counts
+from ..data.relations import CONTEXTUAL, PARAMETRIC
+from ..data.world import active_relations
+from ..models import WEIGHTS
 
 POOL = {"mem": "parametric_people", "ctx": "contextual_people", "comp": "parametric_people"}
 

@@ -15,8 +15,8 @@ import json
 import logging
 from pathlib import Path
 
-from .. import stages
 from ..io import atomic_write_text, read_jsonl
+from ..params import stages
 from ..text import completion_of, prompt_of
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from .common import load_tokenizer  # torch and transformers: not at the top, which planning imports
+    from ..model_io import load_tokenizer  # torch and transformers: not at the top, which planning imports
     s = stages.load("check_lengths", args.params, args.preset)
     lengths = longest(args.data, load_tokenizer(args.tokenizer))
     log.info("longest, in tokens: %s", lengths)

@@ -6,9 +6,9 @@ from `keys(rule)`), and the script gets them, and only them, as the dataclass (`
 triggers a rerun and what the script reads cannot drift apart. As TRL's scripts parse their arguments
 once into a dataclass, no script indexes nested dicts by string.
 
-Types are the sections declared in src/settings/, named as 'module.Class' strings and imported only for
+Types are the sections declared in src/params/settings/, named as 'module.Class' strings and imported only for
 the stage asked for: a job runs the declarations of the sections it reads and no others, and its rule's
-code inputs list exactly those (`section_modules`, src/code_deps.py), so editing how `training.grpo` is
+code inputs list exactly those (`section_modules`, src/workflow/code_deps.py), so editing how `training.grpo` is
 described reruns the GRPO jobs and nothing else.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import typing
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
-from .presets import read_params
-from .recipes import canonical_recipes
+from ..recipes import canonical_recipes
+from .read import read_params
 from .settings.declare import parse
 
 if TYPE_CHECKING:  # the names of the annotations; a job imports only its own stage's (`_hints`)
@@ -129,13 +129,13 @@ STAGES = {"generate_data": GenerateData, "build_tokenizer": BuildTokenizer, "che
           "train_grpo": TrainGRPO,
           "evaluate": Evaluate, "sample_passk": SamplePassk, "benchmark_generation": BenchmarkGeneration,
           "benchmark_matmul": Nothing, "hidden_shifts": HiddenShifts, "tables": Tables, "report": Report}
-ROOT = "src.settings.study"  # the declaration of the whole file
+ROOT = "src.params.settings.study"  # the declaration of the whole file
 
 
 def section_modules(rule: str) -> list[str]:
-    """The modules of src/settings/ that the rule's settings are declared in (its 'module.Class' types)."""
+    """The modules of src/params/settings/ that the rule's settings are declared in (its 'module.Class' types)."""
     names = {t.split(".")[0] for f in fields(STAGES[rule]) for t in _names(f.type)}
-    return sorted(f"src.settings.{n}" for n in names)
+    return sorted(f"src.params.settings.{n}" for n in names)
 
 
 def _names(annotation: str) -> list[str]:
@@ -182,7 +182,7 @@ def settings(rule: str, cfg: dict):
 
 def load(rule: str, params, preset: str | None):
     """What an entry point calls: params.yaml's chosen preset as the rule's settings. Planning validated
-    the file (src/config.py); a job only reads it, so its code never runs the validator. Recipes come in
+    the file (src/params/check.py); a job only reads it, so its code never runs the validator. Recipes come in
     the one spelling the tables use, as planning sees them."""
     cfg = read_params(params, preset)
     cfg["recipes"] = canonical_recipes(cfg["recipes"], str(params))

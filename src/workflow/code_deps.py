@@ -2,10 +2,10 @@
 
 A rule's entry points (e.g. `src.training.launch` and `src.training.sft`) import other modules of this
 package; every file they run (imports under `if TYPE_CHECKING:` are never run), plus the declarations of
-the params sections their stage reads (src/stages.py), is declared as an input of the rule
+the params sections their stage reads (src/params/stages.py), is declared as an input of the rule
 (rules/*.smk: `code=code(...)`), so an edit to a file reruns exactly the stages that run it, in
 Snakemake (mtime) and in DVC (dvc.yaml's deps, exported from the rules). Validation is planning's
-(src/config.py): no job runs it, so no job depends on it.
+(src/params/check.py): no job runs it, so no job depends on it.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def _file(module: str) -> Path | None:
@@ -68,13 +68,19 @@ def module_files(module: str) -> tuple[str, ...]:
         seen.add(m)
         todo += sorted(_imports(m, _file(m)) - seen)
     files = {_file(m).relative_to(ROOT).as_posix() for m in seen}
-    files = {f for f in files if not (f.endswith("__init__.py") and not (ROOT / f).read_text().strip())}
+    files = {f for f in files if not (f.endswith("__init__.py") and _only_docstring(ROOT / f))}
     return tuple(sorted(files))
 
 
+def _only_docstring(path: Path) -> bool:
+    """A package's __init__.py that runs nothing (empty, or its docstring only): not a code input."""
+    body = ast.parse(path.read_text()).body
+    return not body or (len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant))
+
+
 def code(*modules: str, stage: str | None = None) -> list[str]:
-    """The code inputs of a rule that runs these entry points; with its stage (src/stages.py STAGES), also
+    """The code inputs of a rule that runs these entry points; with its stage (src/params/stages.py STAGES), also
     the declarations of the params sections the stage reads, which `stages.load` imports by name."""
-    from .stages import section_modules
+    from ..params.stages import section_modules
     modules += tuple(section_modules(stage)) if stage else ()
     return sorted({f for m in modules for f in module_files(m)})

@@ -1,9 +1,9 @@
 """How a parameter of params.yaml is declared: once, as a typed dataclass field with its range and description.
 
-A section of params.yaml is a frozen dataclass in src/settings/ (one module per section, so a stage's code
+A section of params.yaml is a frozen dataclass in src/params/settings/ (one module per section, so a stage's code
 depends only on the sections it reads); each field is `param(description, constraints...)` and its type
 annotation. From these declarations come the JSON schema that validates params.yaml (`schema`), the
-parameter reference in docs/parameters.md (src/param_docs.py), the typed settings a stage's script gets
+parameter reference in docs/parameters.md (src/workflow/param_docs.py), the typed settings a stage's script gets
 (`parse`), and which keys rerun a stage when they change (`operational`).
 """
 from __future__ import annotations

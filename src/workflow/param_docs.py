@@ -1,8 +1,8 @@
-"""The parameter reference of docs/parameters.md, generated from the declarations in src/settings/.
+"""The parameter reference of docs/parameters.md, generated from the declarations in src/params/settings/.
 
 Every key of params.yaml is declared once with a description (tests/test_settings.py fails on one
 without); this module lists them with their type or range and the default study's value, between the
-page's `<!-- BEGIN parameters -->` / `<!-- END parameters -->` markers. Run `python -m src.param_docs`
+page's `<!-- BEGIN parameters -->` / `<!-- END parameters -->` markers. Run `python -m src.workflow.param_docs`
 after declaring a key or changing a default; tests/test_readme.py fails while the copy is stale.
 """
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from .analysis.readme import extract, replace_block
-from .config import params_schema
-from .io import atomic_write_text
+from ..analysis.readme import extract, replace_block
+from ..io import atomic_write_text
+from ..params.check import params_schema
 
 MARKER = "parameters"
 
