@@ -76,14 +76,15 @@ SHIFT_STARTS = {
 }
 
 
-# The report's outputs (src/analysis/outputs.py), the data-share figure only where the study has share recipes;
-# one with a caption is shown by `snakemake --report`
+# The report's outputs (src/analysis/outputs.py); a figure of something the study lacks (share recipes, RL(Comp)
+# to take hidden-state shifts of) is not one. One with a caption is shown by `snakemake --report`.
 def _report_output(o):
     path = f"{RESULTS}/{o.path}"
     return report(path, caption=f"../report/{o.caption}.rst", category=o.category) if o.caption else path
 
 
-REPORT_OUTPUTS = {o.name: _report_output(o) for o in OUTPUTS if not o.optional or share_recipes(CFG["recipes"])}
+HAS = {"share": bool(share_recipes(CFG["recipes"])), "shifts": bool(SHIFT_STARTS)}
+REPORT_OUTPUTS = {o.name: _report_output(o) for o in OUTPUTS if o.needs is None or HAS[o.needs]}
 
 
 wildcard_constraints:

@@ -48,3 +48,17 @@ def test_the_committed_lock_is_the_committed_default_study():
     assert len(outs) >= 10, sorted(outs)
     stale = [p for p, md5 in outs.items() if hashlib.md5((ROOT / p).read_bytes()).hexdigest() != md5]
     assert not stale, f"committed results differ from dvc.lock's hashes: {stale}; `dvc commit -f` the study"
+
+
+def test_the_report_promises_only_the_figures_a_study_has():
+    """A study without RL(Comp) has no hidden-state shifts to draw: its report rule must not declare that
+    figure (Snakemake would fail the finished report as incomplete); smoke, with RL(Comp), declares it."""
+    from src.analysis.outputs import OUTPUTS
+
+    def report_outs(preset):
+        return next(j["outs"] for j in snakemake_jobs(preset, ROOT) if j["rule"] == "report")
+
+    atomic_only = report_outs("probe_read_d1")  # recipes: SFT(Mem+Ctx) only
+    assert not any(o.endswith("hidden_shifts.png") for o in atomic_only)
+    assert len(atomic_only) == sum(o.needs is None for o in OUTPUTS)
+    assert any(o.endswith("hidden_shifts.png") for o in report_outs("smoke"))

@@ -15,7 +15,7 @@ class Output:
     path: str  # under results/<preset>/
     caption: str | None = None  # report/<caption>.rst: shown by `snakemake --report`; None: not in that report
     category: str | None = None
-    optional: bool = False  # written only when the study has it (the data-share figure: share recipes)
+    needs: str | None = None  # written only when the study has it: "share" (share recipes), "shifts" (RL(Comp))
 
 
 OUTPUTS = (
@@ -33,9 +33,9 @@ OUTPUTS = (
     Output("curves_csv", "training_curves.csv"),  # the figure's data: src.analysis.curves redraws it
     Output("passk_png", "figures/passk.png", "passk", "Figures"),
     Output("comp_png", "figures/comp_levels.png", "comp_levels", "Figures"),
-    Output("shifts_png", "figures/hidden_shifts.png", "hidden_shifts", "Figures"),
+    Output("shifts_png", "figures/hidden_shifts.png", "hidden_shifts", "Figures", needs="shifts"),
     Output("curves_png", "figures/training_curves.png", "training_curves", "Figures"),
-    Output("share_png", "figures/data_share.png", "data_share", "Figures", optional=True),
+    Output("share_png", "figures/data_share.png", "data_share", "Figures", needs="share"),
 )
 BY_NAME = {o.name: o for o in OUTPUTS}
 
