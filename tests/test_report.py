@@ -441,7 +441,8 @@ def test_the_html_reports_pages_cite_only_files_that_exist():
 
 def test_accuracy_by_path_length_and_standardized_to_the_iid_mix(tmp_path):
     """Per-length counts from the data's relation paths and a model's predictions; a level's standardized
-    accuracy reweights its per-length accuracies to the I.I.D. length mix, leaving out lengths I.I.D. lacks."""
+    accuracy reweights its per-length accuracies to the I.I.D. length mix, leaving out lengths I.I.D. lacks;
+    Ctx accuracy split by whether a question starts at an injected person (biographies.jsonl)."""
     import json
 
     from src.analysis import path_length
@@ -450,19 +451,28 @@ def test_accuracy_by_path_length_and_standardized_to_the_iid_mix(tmp_path):
     data.mkdir()
     qs = [("i2a", "iid", 2), ("i2b", "iid", 2), ("i2c", "iid", 2), ("i3", "iid", 3),
           ("c2", "composition", 2), ("c3a", "composition", 3), ("c3b", "composition", 3), ("c5", "composition", 5)]
+    injected = {"i2a", "i2c", "c3a"}  # these start at P, an injected person; the others at N, a new one
+    (data / "biographies.jsonl").write_text(json.dumps({"person": "P", "text": "P ..."}) + "\n")
     for task in ("mem", "ctx", "comp"):
         (data / f"qa_{task}.jsonl").write_text("".join(
-            json.dumps({"id": f"{task}-{i}", "split": s, "relation_path": ["r"] * h}) + "\n" for i, s, h in qs))
+            json.dumps({"id": f"{task}-{i}", "split": s, "relation_path": ["r"] * h,
+                        "entities": ["P" if i in injected else "N"] + ["x"] * h}) + "\n" for i, s, h in qs))
     right = {"i2a", "i2b", "i3", "c3a", "c5"}  # I.I.D.: 2-hop 2/3, 3-hop 1/1; Composition: 2-hop 0/1, 3-hop 1/2
     pred = tmp_path / "predictions.jsonl"
     pred.write_text("".join(json.dumps({"id": f"ctx-{i}", "task": "ctx", "level": s, "correct": i in right}) + "\n"
                             for i, s, _ in qs))
     rows = path_length.length_rows(data, {"seed0/sft-mem+ctx": pred})
-    assert {(r["level"], r["hops"]): (r["n"], r["correct"]) for r in rows} == {
+    by_length: dict = {}
+    for r in rows:
+        n, c = by_length.get((r["level"], r["hops"]), (0, 0))
+        by_length[(r["level"], r["hops"])] = (n + r["n"], c + r["correct"])
+    assert by_length == {
         ("iid", 2): (3, 2), ("iid", 3): (1, 1), ("composition", 2): (1, 0), ("composition", 3): (2, 1),
         ("composition", 5): (1, 1)}
     std = {r["level"]: r for r in path_length.standardized(rows)}
     assert std["iid"]["accuracy"] == 0.75  # its own mix: the raw accuracy
     # weights 3:1 over 2 and 3 hops: (3 * 0 + 1 * 0.5) / 4; the 5-hop question is left out
     assert std["composition"]["accuracy"] == 0.125 and std["composition"]["n"] == 3
+    # I.I.D.: injected i2a (right), i2c (wrong): 50.0 of 2; new i2b, i3 (both right): 100.0 of 2
+    assert "| SFT(Mem+Ctx) | I.I.D. | 50.0 (2) | 100.0 (2) |" in "\n".join(path_length.start_section(rows))
     assert rows[0]["model"] == "SFT(Mem+Ctx)" and rows[0]["seed"] == 0
