@@ -72,3 +72,17 @@ def test_a_job_runs_the_declarations_it_reads_and_never_the_validator():
     data = code("src.data.generate", stage="generate_data")
     assert "src/params/settings/questions.py" in data and "src/params/settings/grpo.py" not in data
     assert "src/params/settings/evaluation.py" not in code("src.evaluation.evaluate", stage="evaluate")
+
+
+def test_every_sft_style_stage_gets_its_warmup_from_one_builder(tmp_path):
+    """src/training/configs.py builds every SFT-style trainer: a stage with a warmup key (training.sft, also
+    the generic stage's question phase) uses it; knowledge injection, which has none, warms up over 5%."""
+    import dataclasses
+
+    from src.training.configs import INJECT_WARMUP, sft_config
+
+    smoke = stages.settings("train_generic", load_params(ROOT / "params.yaml", "smoke"))
+    sft = dataclasses.replace(smoke.sft, warmup=0.2)
+    assert sft_config(sft, "training.sft", 0, tmp_path / "m", keep_scratch=False).warmup_steps == 0.2
+    inject = sft_config(smoke.inject, "training.inject", 0, tmp_path / "m", epochs=2, keep_scratch=False)
+    assert inject.warmup_steps == INJECT_WARMUP == 0.05 and inject.num_train_epochs == 2

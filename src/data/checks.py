@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from .draw import kind
 from .questions import TASK_GROUPS
 from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC
 
@@ -117,19 +118,10 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
 def _off(counts: Counter, weights: Counter, what: str) -> list[str]:
     """Cells whose count is not its share of the total in proportion to `weights`, up to rounding (< 1)."""
     n, total = sum(counts.values()), sum(weights.values())
-    off = [f"{what} has {counts[k]} of {n} questions {_cell(k)}, its training's share gives {n * w / total:.1f}"
+    off = [f"{what} has {counts[k]} of {n} questions {kind(k)}, its training's share gives {n * w / total:.1f}"
            for k, w in sorted(weights.items()) if abs(counts[k] - n * w / total) >= 1]
-    return off + [f"{what} has {counts[k]} questions {_cell(k)}, which its training has none of"
+    return off + [f"{what} has {counts[k]} questions {kind(k)}, which its training has none of"
                   for k in counts if not weights[k]]
-
-
-def _cell(key) -> str:
-    """(hops, familiar), familiar or hops, in words."""
-    if isinstance(key, tuple):
-        return f"of {key[0]} hops {_cell(key[1])}"
-    if isinstance(key, bool):
-        return "about injected people" if key else "about new people"
-    return f"of {key} hops"
 
 
 def _mix_errors(records: list[dict], plan: dict, injected: set) -> list[str]:

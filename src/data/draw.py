@@ -29,8 +29,12 @@ def quotas(n: int, weights: dict) -> dict:
 
 
 def kind(key) -> str:
-    hops, familiar = key if isinstance(key, tuple) else (None, key)
-    return (f"{hops}-hop " if hops else "") + ("about injected people" if familiar else "about new people")
+    """A cell in words: (hops, familiar), familiar alone (a bool) or hops alone (an int)."""
+    if isinstance(key, tuple):
+        return f"of {key[0]} hops {kind(key[1])}"
+    if isinstance(key, bool):
+        return "about injected people" if key else "about new people"
+    return f"of {key} hops"
 
 
 def draw_pairs(rng, chains_of, paths, wanted: dict, used: set, what: str, round_robin: bool, cell) -> list:
