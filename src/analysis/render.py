@@ -228,7 +228,7 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
            atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
            wall: float | None, zero_shot: list[dict], sizes: dict, shifts: dict | None = None,
            shift_sentence: str | None = None, sources: list[dict] | None = None,
-           lengths: list[dict] | None = None) -> str:
+           lengths: list[dict] | None = None, premise: list[str] | None = None) -> str:
     """REPORT.md: `rows` are metrics.csv's, `claims` claims.verdicts', the rest the analyses of
     per_model.py, passk.py and cost.py."""
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
@@ -243,6 +243,7 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
           *comp_beside_paper(rows, p.recipes)]
     L += ["", "Every task (Mem, Ctx, Comp), every model and the fact-recall probe: [results.md](results.md); "
           "per seed: [metrics.csv](metrics.csv).", ""]
+    L += premise or []
     L += path_length.section(lengths or [], rows)
     L += zero_shot_section(zero_shot, sizes)
     L += answer_source_section(sources or [])

@@ -20,7 +20,7 @@ from ..io import atomic_write_text, csv_text
 from ..models import BASE_LABEL, BASE_SLUG, Model
 from ..params import stages
 from ..recipes import share_recipes
-from . import curves, figures, path_length
+from . import curves, figures, path_length, premise
 from . import shifts as hidden
 from .claims import AMPL, CLAIM_MODELS, SYNTH, verdicts
 from .cost import speed_rows, wall_span
@@ -50,11 +50,11 @@ def parameter_count(model: Path) -> int | None:
 
 
 def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None, parameters: int | None,
-             design: str) -> dict:
-    """The study in a few values: each claim's verdict and figures, its data design, the model's size, and
-    what the study cost on which machine."""
+             design: str, premise_values: dict | None = None) -> dict:
+    """The study in a few values: each claim's verdict and figures, its data design and premise (atomic skills,
+    copy shortcut), the model's size, and what the study cost on which machine."""
     return {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
-            "data_design": design, "parameters": parameters,
+            "data_design": design, "premise": premise_values, "parameters": parameters,
             "wall_minutes": None if wall_s is None else round(wall_s / 60, 1),
             "job_minutes": round(sum(r["seconds"] for r in speed) / 60, 1),
             "cpu_minutes": (round(sum(r["cpu_s"] for r in speed) / 60, 1)
@@ -118,14 +118,16 @@ def main() -> None:
     if share_recipes(p.recipes):
         figures.share_figure(rows, share_recipes(p.recipes), at(results, "share_png"))
     sizes = comp_test_sizes(files)
+    atomic, shortcut = premise.atomic_rows(rows, p.recipes), premise.shortcut_rows(files.data)
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
                   rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, sizes,
                   shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL),
-                  answer_source_rows(files, p), lengths)
+                  answer_source_rows(files, p), lengths, premise.section(atomic, shortcut))
     atomic_write_text(at(results, "report"), text)
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
     atomic_write_text(at(results, "headline"),
-                      json.dumps(headline(verdicts(rows), speed, peak, wall, size, sizes["design"]), indent=2) + "\n")
+                      json.dumps(headline(verdicts(rows), speed, peak, wall, size, sizes["design"],
+                                                 premise.headline(atomic, shortcut)), indent=2) + "\n")
     log.info("wrote %s", at(results, "report"))
 
 

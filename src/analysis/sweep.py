@@ -68,14 +68,18 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
             rows.append({**row, "status": f"not run yet: snakemake --cores all --config preset={preset}"})
             continue
         # a headline.json without data_design comes from data drawn before the I.I.D. tests were stratified
-        row["design"] = (json.loads(headline.read_text()) if headline.exists() else {}).get(
-            "data_design", data_design(split, False))
+        head = json.loads(headline.read_text()) if headline.exists() else {}
+        row["design"] = head.get("data_design", data_design(split, False))
         m = read_csv(csv_path)
         row["status"] = f"seeds {len({r['seed'] for r in m if r['seed'] != ''})}"
         row["wall min (job min), machine"] = cost(results / preset)
         for task in ("mem", "ctx"):  # the atomic skills after SFT(Mem+Ctx)
             row[f"atomic {task.capitalize()} I.I.D./Composition"] = \
                 f"{_mean(m, 'SFT(Mem+Ctx)', task, 'iid')} / {_mean(m, 'SFT(Mem+Ctx)', task, 'composition')}"
+        # the copy shortcut (src/analysis/premise.py), counted from the data when the report was drawn
+        shares = (head.get("premise") or {}).get("shortcut_share")
+        row["copyable share of in-prompt Comp I.I.D./Composition/Zero-shot (%)"] = \
+            " / ".join(f"{shares[lv]:.0f}" for lv in ("iid", "composition", "zero_shot")) if shares else "-"
         row["SFT(Comp) Comp I.I.D./Zero-shot"] = f"{_mean(m, 'SFT(Comp)', 'comp', 'iid')} / " \
                                                  f"{_mean(m, 'SFT(Comp)', 'comp', 'zero_shot')}"
         for base in ("SFT(Mem+Ctx)", "SFT(Comp)"):  # what RL adds where the skills compose
@@ -94,7 +98,9 @@ def to_markdown(rows: list[dict]) -> str:
              "Claims (src/analysis/claims.py): 1 SFT paradox, 2 RL synthesizes, 3 atomic prerequisite, "
              "4 not explained by starting accuracy. Numbers: exact match (%), mean over seeds. Cost: the run's "
              "wall time (while at least one of its jobs ran), with the sum of its job times (jobs run side by "
-             "side), and the machine it ran on.", "",
+             "side), and the machine it ran on. Copyable share: of the Comp test questions whose prompt prints the "
+             "answer, those a reader answers by copying the only stated fact with the final relation "
+             "(REPORT.md, \"The paper's premise\"); '-' where the report was drawn before it was counted.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(r.get(c, "-")) for c in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"
