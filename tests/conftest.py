@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from src.params.stages import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", "rules", "report", "src", "envs", "profiles", "params.yaml", "dvc.yaml", "requirements.txt",
-                  ".dvcignore"]
+                  ".dvcignore", "dvc.params.yaml"]
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +47,14 @@ def copy_workflow(dest: Path) -> Path:
         else:
             shutil.copy2(src, dest / name)
     return dest
+
+
+def use_preset(work: Path, name: str) -> None:
+    """Name `name` as the study in a workflow copy's params.yaml (its `preset:` line), as a user would edit it."""
+    path = work / "params.yaml"
+    text, n = re.subn(r"^preset: \S+", f"preset: {name}", path.read_text(), count=1, flags=re.M)
+    assert n == 1
+    path.write_text(text)
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900,

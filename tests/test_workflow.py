@@ -20,7 +20,7 @@ from src.params.check import load_params
 from src.recipes import chain_label, model_chains
 
 from . import slurm_cluster
-from .conftest import ROOT, copy_workflow, run
+from .conftest import ROOT, copy_workflow, run, use_preset
 
 pytestmark = pytest.mark.slow
 SMOKE = ["--config", "preset=smoke"]
@@ -266,7 +266,8 @@ def test_jobs_say_where_they_run_and_planning_says_what_gpus_mean(snakemake_run)
 def dvc_run(snakemake_run, tmp_path_factory):
     """The smoke study reproduced by `dvc repro` in a copy of the workflow, beside Snakemake's run."""
     work = copy_workflow(tmp_path_factory.mktemp("dvc") / "dvc")
-    run([sys.executable, "-m", "src.workflow.export_dvc", "--preset", "smoke"], work)
+    use_preset(work, "smoke")  # DVC runs the preset params.yaml names, exported
+    run([sys.executable, "-m", "src.workflow.export_dvc"], work)
     run(["dvc", "init", "--no-scm", "-q"], work)
     cache_type = re.search(r"^\s*type = (.+)$", (ROOT / ".dvc/config").read_text(), re.M).group(1)
     run(["dvc", "config", "cache.type", cache_type], work)  # the repository's cache settings
@@ -366,19 +367,52 @@ def test_an_edited_source_file_stales_exactly_the_stages_that_run_it(dvc_run, sn
 
 def test_a_changed_param_stales_only_the_stages_that_read_it(dvc_run):
     """The pass@k sampling reads evaluation.passk, the generation benchmark times sampling at its temperature,
-    and the report prints it: nothing else goes stale."""
+    and the report prints it: nothing else goes stale once exported. Before the export, `dvc repro` refuses
+    at its first stage and runs nothing else. A key of the preset's own overlay stales only its readers too."""
     work = dvc_run["work"]
     original = (work / "params.yaml").read_text()
     raw = yaml.safe_load(original)
-    raw["evaluation"]["passk"]["temperature"] = 0.7
-    (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    def stale_after(edit) -> set[str]:
+        edit(raw)
+        (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+        refused = run(["dvc", "repro"], work, check=False)
+        said = refused.stdout + refused.stderr
+        assert refused.returncode != 0 and "changed since dvc.yaml was exported" in said, said[-2000:]
+        assert "Running stage 'generate_data'" not in said
+        run([sys.executable, "-m", "src.workflow.export_dvc"], work)
+        return set(json.loads(run(["dvc", "status", "--json"], work).stdout))
+
     try:
-        stale = json.loads(run(["dvc", "status", "--json"], work).stdout)
+        stale = stale_after(lambda r: r["evaluation"]["passk"].update(temperature=0.7))
+        assert {n for n in stale if not n.startswith("sample_passk")} == {"check_params", "benchmark_generation",
+                                                                          "report"}, sorted(stale)
+        assert any(name.startswith("sample_passk") for name in stale), sorted(stale)
+        (work / "params.yaml").write_text(original)
+        raw = yaml.safe_load(original)
+        stale = stale_after(lambda r: r["presets"]["smoke"]["training"]["grpo"].update(steps=3))
+        assert {n.split("-")[0] for n in stale} == {"check_params", "train_grpo", "report"}, sorted(stale)
     finally:
         (work / "params.yaml").write_text(original)
-    assert {name for name in stale if not name.startswith("sample_passk")} == {"benchmark_generation", "report"}, \
-        sorted(stale)
-    assert any(name.startswith("sample_passk") for name in stale), sorted(stale)
+        run([sys.executable, "-m", "src.workflow.export_dvc"], work)
+
+
+def test_dvc_refuses_a_preset_it_was_not_exported_for(dvc_run):
+    """`dvc exp run -S preset=NAME` or an edited `preset:`: the first stage stops with the commands that run
+    it, before any other stage; an unknown preset is refused as Snakemake refuses it."""
+    work = dvc_run["work"]
+    original = (work / "params.yaml").read_text()
+    try:
+        for name, expected in (("smoke_generic", "dvc.yaml is exported for preset 'smoke' but params.yaml names "
+                                                 "'smoke_generic'"), ("nosuch", "unknown preset 'nosuch'")):
+            use_preset(work, name)
+            out = run(["dvc", "repro"], work, check=False)
+            said = out.stdout + out.stderr
+            assert out.returncode != 0 and expected in said and "python -m src.workflow.export_dvc" in said, said[-2000:]
+            assert not (work / f"results/{name}").exists()
+            (work / "params.yaml").write_text(original)
+    finally:
+        (work / "params.yaml").write_text(original)
 
 
 def outs(stage: dict) -> list[str]:
@@ -407,7 +441,8 @@ def test_dvc_repro_killed_mid_stage_resumes(snakemake_run, tmp_path):
     """`kill -9` of `dvc repro` during knowledge injection; the same command again rebuilds the stage with
     no half-written output left, and the same weights as the Snakemake run's."""
     work = copy_workflow(tmp_path / "dvc_killed")
-    run([sys.executable, "-m", "src.workflow.export_dvc", "--preset", "smoke"], work)
+    use_preset(work, "smoke")
+    run([sys.executable, "-m", "src.workflow.export_dvc"], work)
     run(["dvc", "init", "--no-scm", "-q"], work)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1")
     first = subprocess.Popen(["dvc", "repro", "-q", "inject_knowledge"], cwd=work, env=env, start_new_session=True,
