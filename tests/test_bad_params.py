@@ -88,6 +88,13 @@ BAD_EDITS = {
                                      "sweep names unknown presets ['no_such_preset']"),
     "a scaling study of an unknown preset": (edit("scaling", ["scale_small", "scale_huge"]),
                                              "scaling names unknown presets ['scale_huge']"),
+    "a finding of an unknown preset": (lambda raw: raw["findings"][0].update(studies=["default", "rihc"]),
+                                       "findings[0] ('What per-task levels change in the small world') names unknown "
+                                       "presets ['rihc']"),
+    "a finding's knob that is no parameter": (lambda raw: raw["findings"][0].update(knobs=["training.sft.epoch"]),
+                                              "findings[0] knob 'training.sft.epoch' is not a parameter"),
+    "a finding's cell without a task and level": (lambda raw: raw["findings"][0].update(cells=["SFT(Comp) zero_shot"]),
+                                                  "findings.0.cells.0: 'SFT(Comp) zero_shot' does not match"),
     "too many templates": (edit("world.templates", 5), "world.templates: 5 is greater than the maximum of 3"),
     "a negative learning rate": (edit("training.sft.learning_rate", -0.001),
                                  "training.sft.learning_rate: -0.001 is less than or equal to the minimum of 0"),

@@ -55,7 +55,8 @@ def test_every_model_waits_for_the_check():
     """Knowledge injection, which every model starts from, depends on the check in both tools."""
     dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     assert "results/default/checks/lengths.json" in dvc["inject_knowledge"]["deps"]
-    assert dvc["check_lengths"]["params"] == ["preset", "training.inject.max_length", "training.sft.max_length"]
+    assert dvc["check_lengths"]["params"] == [{"dvc.params.yaml": ["preset", "training.inject.max_length",
+                                                                   "training.sft.max_length"]}]
 
 
 @pytest.mark.slow  # runs Snakemake

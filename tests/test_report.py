@@ -353,15 +353,18 @@ def test_comp_accuracy_apart_by_whether_the_prompt_prints_the_answer(tmp_path):
     assert line == "| SFT(Ctx) | 100.0 (n=1) | - (n=0) | - (n=0) | - (n=0) | 100.0 (n=1) | 0.0 (n=1) |"
 
 
-def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
-    """Per-task-level studies that ran are listed cheapest first with their verdicts (shared-split and
-    unrun ones are not); the second-world finding names the test paths each report rests on."""
+def test_findings_are_written_from_the_studies_params_yaml_names(tmp_path):
+    """Each finding of params.yaml shows its studies that ran with their knobs, cost, verdicts and cells (a
+    pair as before -> after; a model the study did not train is left out); a finding with fewer than two of
+    its studies run is left out. Per-task-level studies that ran are set against cost, cheapest first."""
     import json
+
+    import yaml
 
     from src.analysis.findings import findings
     from src.analysis.report import headline
 
-    def study(name: str, table: dict, wall_s: float, sizes: str | None):
+    def study(name: str, table: dict, wall_s: float):
         d = tmp_path / "results" / name
         d.mkdir(parents=True)
         with open(d / "metrics.csv", "w") as f:
@@ -370,30 +373,34 @@ def test_findings_set_the_claims_against_cost_and_a_second_world(tmp_path):
             w.writerows(rows_for(table))
         (d / "headline.json").write_text(json.dumps(headline([], [{"seconds": wall_s}], {"machine": "M", "device": "cpu", "fp32_gflops": 100.0}, wall_s,
                                                              None, "levels per task (authors')")))
-        if sizes:
-            (d / "REPORT.md").write_text(f"Levels drawn per task; Comp test paths: {sizes}.\n")
 
-    study("probe_rich_pf1_rl200", PAPER_LIKE, 3000.0, "61 I.I.D., 28 Composition, 182 Zero-shot, over 4 zero-shot relations")
-    study("probe_rich_pf1_world43", PAPER_LIKE, 5400.0, None)
-    study("default_shared", PAPER_LIKE, 60.0, None)  # shared split: not on the curve
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["findings"] = [
+        {"title": "Distractors", "studies": ["default", "probe_distract", "probe_distract1"], "verdicts": True,
+         "cells": ["SFT(Ctx) => SFT(Ctx)->RL(Comp) comp zero_shot", "SFT(Mem) mem iid"], "cost": True,
+         "knobs": ["questions.distractor_paragraphs", "world.seed"]},
+        {"title": "Not yet", "studies": ["default", "rich"], "cells": ["SFT(Comp) comp iid"], "knobs": [],
+         "verdicts": False, "cost": False}]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    study("probe_rich_pf1_rl200", PAPER_LIKE, 3000.0)
+    study("probe_rich_pf1_world43", PAPER_LIKE, 5400.0)
+    study("default_shared", PAPER_LIKE, 60.0)  # shared split: not on the curve
     shortcut = {"SFT(Ctx)": {"iid": [9, 9, 9], "composition": [9, 9, 9], "zero_shot": [10, 10, 10]},
                 "SFT(Ctx)->RL(Comp)": {"iid": [9, 9, 9], "composition": [9, 9, 9], "zero_shot": [40, 40, 40]}}
-    study("default", {**PAPER_LIKE, **shortcut}, 9000.0, None)
+    study("default", {**PAPER_LIKE, **shortcut}, 9000.0)
     closed = {k: {lv: v[:1] for lv, v in t.items()} for k, t in {**PAPER_LIKE, **shortcut}.items()}
     closed["SFT(Ctx)->RL(Comp)"]["zero_shot"] = [11]
-    study("probe_distract", closed, 4000.0, None)
-    items = findings(ROOT / "params.yaml", tmp_path / "results")
+    study("probe_distract", closed, 4000.0)
+    items = findings(tmp_path / "params.yaml", tmp_path / "results")
+    assert not any(x.startswith("*Not yet") for x in items)  # `rich` has not run
+    distract = next(x for x in items if x.startswith("*Distractors.*"))
+    assert "`default` (questions.distractor_paragraphs 0; world.seed 42; 150.0 (150.0) wall (job) min; claims " \
+           "1 / 2 / 3 reproduced / reproduced / partly): SFT(Ctx)->RL(Comp) Comp Zero-shot 10.0 -> 40.0" in distract
+    assert "`probe_distract` (questions.distractor_paragraphs 2;" in distract and "Zero-shot 10.0 -> 11.0" in distract
+    assert "probe_distract1" not in distract and "SFT(Mem) Mem" not in distract  # not run; not trained
     curve = next(x for x in items if x.startswith("*Claims 1 / 2 / 3 against cost*"))
     assert curve.index("`probe_rich_pf1_rl200` 50.0") < curve.index("`probe_rich_pf1_world43` 90.0")
     assert "default_shared" not in curve and "reproduced / reproduced / reproduced" in curve
-    second = next(x for x in items if x.startswith("*A second world"))
-    assert "(61 I.I.D., 28 Composition, 182 Zero-shot, over 4 zero-shot relations)" in second
-    assert "(test sizes not reported)" in second
-    distract = next(x for x in items if x.startswith("*Distractor paragraphs"))
-    assert "from SFT(Ctx) +30.0 in `default`" in distract
-    assert "`probe_distract` (2 per needed paragraph; 66.7 " in distract
-    assert "from SFT(Ctx) +1.0;" in distract
-    assert distract.endswith("claims 1 / 2 / 3 reproduced / reproduced / reproduced.")
 
 
 def test_training_curves_keep_the_reward_band_in_range_and_mark_short_runs(tmp_path):

@@ -23,6 +23,9 @@ def test_every_key_of_params_yaml_is_declared_with_a_description():
             yield prefix + k
             if isinstance(v, dict):
                 yield from keys_of(v, f"{prefix}{k}.")
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):  # a list of sections
+                for x in v:
+                    yield from keys_of(x, f"{prefix}{k}[].")
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw.pop("presets")
     assert set(keys_of(raw)) == set(declared)  # no default without a declaration, nor the reverse

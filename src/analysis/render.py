@@ -4,6 +4,7 @@ the command and parameters. Formatting, and the sums and means over seeds that a
 analyses come in computed (src/analysis/report.py)."""
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 import yaml
@@ -224,6 +225,11 @@ def shifts_section(summary: dict | None, sentence: str | None) -> list[str]:
     return L
 
 
+def study_values(p: Params) -> dict:
+    """The study's parameters, without the top-level lists that only choose what the sweep compares."""
+    return {f.name: as_dict(getattr(p, f.name)) for f in fields(p) if not f.metadata["operational"]}
+
+
 def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dict], errs: list[dict],
            atomic_errs: list[dict], rl_signal: list[dict], speed: list[dict], peak: dict, gen: dict,
            wall: float | None, zero_shot: list[dict], sizes: dict, shifts: dict | None = None,
@@ -261,5 +267,5 @@ def report(p: Params, rows: list[dict], claims: list[dict], advantages: list[dic
     L += speed_section(speed, peak, gen, wall)
     L += ["## How this was produced", "", f"Command: `{cmd}` (or `dvc repro` with `preset: {p.preset}` "
           "in params.yaml). Parameters after the preset is merged:", "", "```yaml",
-          yaml.safe_dump(as_dict(p), sort_keys=False, width=110).rstrip(), "```"]
+          yaml.safe_dump(study_values(p), sort_keys=False, width=110).rstrip(), "```"]
     return "\n".join(L) + "\n"

@@ -14,7 +14,7 @@ import yaml
 
 from ..recipes import canonical_recipes, parse_recipe
 from .read import ConfigError, read_raw, resolve
-from .settings.declare import schema
+from .settings.declare import declared, schema
 from .settings.study import Params
 
 
@@ -94,6 +94,21 @@ def _check_relations(names, where: str) -> None:
                               f"{group} group (multi-hop paths and three levels need them); it has {persons}")
 
 
+def _check_findings(findings: list[dict], presets: dict, where: str) -> None:
+    """What the schema cannot say of a finding: its studies are presets, its knobs declared parameters."""
+    for i, f in enumerate(findings):
+        unknown = [p for p in f["studies"] if p != "default" and p not in presets]
+        if unknown:
+            raise ConfigError(f"{where}: findings[{i}] ({f['title']!r}) names unknown presets {unknown}; "
+                              "add them under `presets:`")
+        for knob in f["knobs"]:
+            try:
+                declared(Params, knob)
+            except (KeyError, TypeError):
+                raise ConfigError(f"{where}: findings[{i}] knob {knob!r} is not a parameter; name one as a dotted "
+                                  "key of params.yaml (docs/parameters.md), e.g. training.sft.epochs") from None
+
+
 def load_params(path: str | Path = "params.yaml", preset: str | None = None, every_preset: bool = True) -> dict:
     """The checked parameters of one preset (default: the file's `preset` key). Planning (Snakemake,
     `python -m src.params.check`) checks every preset, so a typo in any fails before a job starts."""
@@ -121,6 +136,7 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None, eve
         unknown = [p for p in raw.get(key, []) if p != "default" and p not in presets]
         if unknown:
             raise ConfigError(f"{path}: {key} names unknown presets {unknown}; add them under `presets:`")
+    _check_findings(raw.get("findings") or [], presets, str(path))
     cfg["recipes"] = canonical_recipes(cfg["recipes"], f"{path} (preset {preset!r})")
     return cfg
 

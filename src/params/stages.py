@@ -163,7 +163,7 @@ def keys(rule: str) -> list[str]:
     for f in fields(STAGES[rule]):
         k = f.metadata["key"]
         if not k:
-            out += [g.name for g in fields(root) if g.name != "preset"]
+            out += [g.name for g in fields(root) if g.name != "preset" and not g.metadata["operational"]]
         elif not declared(root, k)[1].metadata["operational"]:
             out.append(k)
     return out

@@ -34,6 +34,8 @@ def keys(schema: dict) -> list[tuple[str, dict]]:
             sub = _resolve(sub, defs)
             out.append((prefix + name, sub))
             walk(f"{prefix}{name}.", sub)
+            if sub.get("type") == "array" and "properties" in _resolve(sub.get("items", {}), defs):
+                walk(f"{prefix}{name}[].", _resolve(sub["items"], defs))  # a list of sections: each one's keys
     walk("", schema)
     return out
 
@@ -57,7 +59,10 @@ def _kind(node: dict, defs: dict) -> str:
 
 def _value(cfg: dict, key: str):
     for part in key.split("."):
-        cfg = cfg[part]
+        if part.endswith("[]"):  # a key of a list's sections: the first one's value
+            cfg = cfg[part[:-2]][0] if cfg[part[:-2]] else {}
+        else:
+            cfg = cfg.get(part) if isinstance(cfg, dict) else None
     return cfg
 
 

@@ -52,7 +52,7 @@ def _type_schema(kind) -> dict:
 
 
 def _items_checks(kind) -> bool:
-    """Whether numeric checks apply to a list's items (list[float] with a minimum: each weight >= 0)."""
+    """Whether numeric and pattern checks apply to a list's items (list[float] with a minimum: each weight >= 0)."""
     return typing.get_origin(kind) is list
 
 
@@ -64,7 +64,8 @@ def schema(cls) -> dict:
         node = _type_schema(kind)
         checks = dict(f.metadata["checks"])
         item_checks = {k: checks.pop(k) for k in list(checks)
-                       if _items_checks(kind) and k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")}
+                       if _items_checks(kind)
+                       and k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern")}
         if item_checks:
             node["items"] = {**node["items"], **item_checks}
         props[f.name] = {**node, **checks, "description": f.metadata["description"]}
@@ -81,7 +82,7 @@ def parse(kind, value):
             if is_dataclass(option) and isinstance(value, dict):
                 return parse(option, value)
     if typing.get_origin(kind) is list and value is not None and not isinstance(value, str):
-        return list(value)
+        return [parse(typing.get_args(kind)[0], v) for v in value]
     return value
 
 
@@ -101,8 +102,12 @@ def leaves(cls, prefix: str = ""):
         yield prefix + f.name, kind, f
         if is_dataclass(kind):
             yield from leaves(kind, f"{prefix}{f.name}.")
+        elif typing.get_origin(kind) is list and is_dataclass(typing.get_args(kind)[0]):  # a list of sections
+            yield from leaves(typing.get_args(kind)[0], f"{prefix}{f.name}[].")
 
 
 def as_dict(value):
     """A parsed section back to plain data (what params.yaml holds)."""
+    if isinstance(value, list):
+        return [as_dict(v) for v in value]
     return dataclasses.asdict(value) if is_dataclass(value) else value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .declare import param, section
 from .evaluation import Evaluation
+from .findings import Finding
 from .generic import Generic
 from .grpo import GRPO
 from .inject import Inject
@@ -38,7 +39,11 @@ class Params:
     training: Training = param("the three training stages")
     resources: Resources = param("scheduling of each kind of job, locally and under SLURM (profiles/slurm)")
     evaluation: Evaluation = param("evaluation of every model")
-    sweep: list[str] = param("presets that `python -m src.analysis.sweep` compares claim by claim", unique=True)
+    # the three below choose what the sweep tables compare: no study reads them (operational: no rerun)
+    sweep: list[str] = param("presets that `python -m src.analysis.sweep` compares claim by claim", unique=True,
+                             operational=True)
     scaling: list[str] = param("presets of one world and regime that differ in the model's size; `python -m "
                                "src.analysis.sweep` draws the claims' figures against their parameter counts "
-                               "(results/scaling.md)", unique=True)
+                               "(results/scaling.md)", unique=True, operational=True)
+    findings: list[Finding] = param("comparisons of sweep studies that `python -m src.analysis.sweep` writes up in "
+                                    "results/findings.md (and the README)", operational=True)
