@@ -130,7 +130,7 @@ def test_sampled_tokens_have_the_models_own_log_probabilities():
     """The GRPO sampler (shared prompts read once, preallocated cache, finished rows dropped) draws each token
     from the model's own distribution: the log-probability it drew with equals the one a plain forward pass
     over prompt + completion gives, for every token of every row, rows that stop early included."""
-    from src.evaluation.decode import decode
+    from src.decode import decode
 
     model = tiny_model()
     torch.manual_seed(2)
@@ -149,7 +149,7 @@ def test_sampled_tokens_have_the_models_own_log_probabilities():
 
 def test_greedy_decoding_is_the_same_with_shared_prompts_and_dropped_rows():
     """Greedy answers do not depend on what else is in the batch: alone, or beside repeats and rows that end."""
-    from src.evaluation.decode import decode
+    from src.decode import decode
 
     model = tiny_model()
     torch.manual_seed(3)
@@ -198,7 +198,7 @@ def test_grpo_packed_scoring_equals_trls_padded_fused_head():
 def test_sampling_draws_tokens_in_proportion_to_their_probability():
     """The sampler's inverse-CDF draw has softmax(logits / temperature)'s distribution (as `torch.multinomial`):
     frequencies over 40,000 draws within 0.01 of each probability; a zero-probability token is never drawn."""
-    from src.evaluation.decode import _sample
+    from src.decode import _sample
 
     logits = torch.tensor([[2.0, 0.5, -1.0, float("-inf"), 1.0, 0.0]])
     probs = torch.softmax(logits / 0.7, -1)[0]

@@ -335,7 +335,7 @@ def test_an_edited_source_file_stales_exactly_the_stages_that_run_it(dvc_run, sn
     work, smk = dvc_run["work"], snakemake_run["work"]
     stages = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
     sources = sorted({d for st in stages.values() for d in st["deps"] if d.startswith("src/")})
-    assert {"src/training/packing.py", "src/evaluation/decode.py", "src/params/settings/grpo.py"} <= set(sources)
+    assert {"src/training/packing.py", "src/decode.py", "src/params/settings/grpo.py"} <= set(sources)
     # validation runs at planning, so no stage depends on it: editing an error message reruns nothing
     assert not {"src/params/check.py", "src/params/cross.py"} & set(sources)
     # a parameter's declaration (its description) is code of the stages that read it, and of no other

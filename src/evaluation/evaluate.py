@@ -16,6 +16,7 @@ from tqdm import tqdm
 from ..data.lengths import require_budget
 from ..data.questions import LEVELS
 from ..data.relations import BY_NAME, PARAMETRIC
+from ..decode import decode
 from ..io import atomic_write_text, read_jsonl
 from ..job import device, setup
 from ..model_io import load_model, load_tokenizer
@@ -23,7 +24,6 @@ from ..models import Model
 from ..params import stages
 from ..text import extract_answer, normalize, prompt_of
 from ..training.finite import require_finite
-from .decode import decode
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from trl import GRPOTrainer
 from trl.models import unwrap_model_for_generation
 
 from ..data.lengths import require_budget
-from ..evaluation.decode import decode
+from ..decode import decode
 from ..job import cpu_bf16, setup
 from ..model_io import load_model, load_tokenizer, peft_config
 from ..params import stages
@@ -61,7 +61,7 @@ class PipelineGRPOTrainer(GRPOTrainer):
             return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
                                                  has_tool_images)
         # the pipeline's decoder: each group's prompt read once, finished completions leave the batch
-        # (src/evaluation/decode.py); the same distribution as `generate` with top_k=0, top_p=1
+        # (src/decode.py); the same distribution as `generate` with top_k=0, top_p=1
         with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
             completion_ids = decode(model, prompt_ids, self.max_completion_length, self._tokenizer.eos_token_id,
                                     self._tokenizer.pad_token_id, self.temperature)
