@@ -5,7 +5,7 @@ from statistics import mean, stdev
 
 import pytest
 
-from src.analysis.errors import error_kind, first_wrong_hop, localise
+from src.analysis.errors import error_kind, first_wrong_hop, localise, stated_facts, value_source
 from src.analysis.intervals import mean_ci, paired_diff_ci, pass_at_k, t975
 from src.data.world import sentence
 
@@ -79,6 +79,25 @@ def test_error_kind_tells_a_wrong_value_from_a_wrong_step():
     assert error_kind(REC, " ".join(GOLD) + " So, the answer is: golf") == (2, "answer")
     # normalised like first_wrong_hop: the tokenizer's spacing does not matter
     assert error_kind(REC, "Ann Lee ' s child is Ed Moss .") == (0, "value")
+
+
+def test_a_wrong_read_value_is_traced_to_the_fact_it_copies():
+    """Bo Park's colleague is read from the prompt; a wrong value is someone's fact, or no stated one."""
+    context = ("Bo Park's colleague is Cy Dunn. Cy Dunn's colleague is Ed Moss. Di Ross's colleague is Fay Wu. "
+               "Bo Park's neighbor is Gil Hart.")
+    by_subject = {"Bo Park": [("colleague", "Cy Dunn"), ("neighbor", "Gil Hart")], "Cy Dunn": [("colleague", "Ed Moss")],
+                  "Di Ross": [("colleague", "Fay Wu")], "Hal Ng": [("colleague", "Ivy Cole")]}  # Hal: not in the prompt
+    stated = stated_facts(context, by_subject)
+    assert len(stated) == 4 and ("Hal Ng", "colleague", "Ivy Cole") not in stated
+
+    def source(value):
+        generation = f"{GOLD[0]} Bo Park ' s colleague is {value} . So, the answer is: x"
+        assert error_kind(REC, generation) == (1, "value")
+        return value_source(REC, generation, stated)
+    assert source("Zed Quinn") == "not in the prompt"
+    assert source("Ed Moss") == "another hop's fact"  # Cy Dunn's colleague: the chain's next hop
+    assert source("Fay Wu") == "same relation, another person"  # Di Ross, outside the chain
+    assert source("Gil Hart") == "another fact"  # Bo Park's neighbor
 
 
 def test_localise_counts_contextual_first_errors_and_positions():

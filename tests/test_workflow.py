@@ -142,6 +142,9 @@ def test_report_figures_and_analyses(snakemake_run):
     for r in atomic:
         assert int(r["wrong"]) <= int(r["questions"])
         assert int(r["value"]) + int(r["step"]) + int(r["answer"]) == int(r["wrong"]) >= int(r["first_hop"])
+        # each wrong value read from the prompt is traced to one source; Mem reads none
+        sources = sum(int(v) for k, v in r.items() if k.startswith("value: "))
+        assert sources == (int(r["value"]) if r["task"] == "ctx" else 0)
     gen = json.loads((out / "speed/generation.json").read_text())
     assert gen["batched_s"] > 0 and gen["one_at_a_time_s"] > 0
     # pass@k at a larger n, timed on one question per level (smoke: n = 8), and what it would cost in the report

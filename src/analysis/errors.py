@@ -44,6 +44,33 @@ def error_kind(record: dict, generation: str) -> tuple[int, str]:
     return hop, "value" if (rest + " ").startswith(asked + " ") else "step"
 
 
+# where a wrong value read at a contextual hop comes from (value_source)
+VALUE_SOURCES = ("not in the prompt", "another hop's fact", "same relation, another person", "another fact")
+
+
+def stated_facts(context: str, by_subject: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
+    """(subject, relation, object) of every fact the context states, in any of its relation's templates;
+    `by_subject` maps a person to their (relation, object) facts (facts.jsonl)."""
+    return [(s, r, o) for s, facts in by_subject.items() if s in context for r, o in facts
+            if any(t.format(s=s, o=o) in context for t in BY_NAME[r].templates)]
+
+
+def value_source(record: dict, generation: str, stated: list[tuple[str, str, str]]) -> str:
+    """For a 'value' error: whose fact the wrong value copies. 'not in the prompt': no stated fact has it
+    (the model made it up, or recalled it); "another hop's fact": a fact of another person of the chain
+    (it read the wrong hop); 'same relation, another person': the asked relation of someone outside the
+    chain (a distractor paragraph's fact: it did not match the name); 'another fact': any other."""
+    hop, rest = _walk(record, generation)
+    rel, subject = record["relation_path"][hop], record["entities"][hop]
+    value = (rest[len(normalize(sentence(rel, subject, "").rstrip(" ."))):].strip() + " ")
+    copied = [(s, r) for s, r, o in stated if value.startswith(normalize(o) + " . ")]
+    if not copied:
+        return VALUE_SOURCES[0]
+    if any(s in record["entities"] and s != subject for s, _ in copied):
+        return VALUE_SOURCES[1]
+    return VALUE_SOURCES[2] if any(r == rel for _, r in copied) else VALUE_SOURCES[3]
+
+
 def localise(records: dict[str, dict], before: dict[str, dict], after: dict[str, dict]) -> dict:
     """Over Comp test questions wrong both before and after RL: for each side, the share of first errors
     at a contextual hop and their mean normalised position (None when no such question)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from ..data.questions import LEVELS
 from ..io import read_jsonl
 from ..models import Model, curve_models
 from ..recipes import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
-from .errors import error_kind, localise
+from .errors import VALUE_SOURCES, error_kind, localise, stated_facts, value_source
 
 if TYPE_CHECKING:
     from ..params.settings.study import Params
@@ -98,17 +99,25 @@ def atomic_error_rows(files: StudyFiles, p: Params) -> list[dict]:
     slug = chain_slug([ATOMIC_SFT])
     if slug not in model_chains(p.recipes):
         return []
+    by_subject = defaultdict(list)  # the facts a Ctx prompt may state, to name whose value a wrong read copies
+    for f in read_jsonl(files.data / "facts.jsonl"):
+        by_subject[f["subject"]].append((f["relation"], f["object"]))
     rows = []
     for task in ("mem", "ctx"):
         records = {r["id"]: r for r in read_jsonl(files.data / f"qa_{task}.jsonl") if r["split"] in LEVELS}
+        stated = {} if task == "mem" else {i: stated_facts(r["context"], by_subject) for i, r in records.items()}
         for seed in p.seeds:
             preds = [p for p in _predictions(files, Model(slug, seed), task).values() if p["id"] in records]
             for lv in LEVELS:
-                mine = [p for p in preds if p["level"] == lv]
-                errs = [error_kind(records[p["id"]], p["generation"]) for p in mine if not p["correct"]]
-                rows.append({"seed": f"seed{seed}", "task": task, "level": lv, "questions": len(mine),
+                wrong = [p for p in preds if p["level"] == lv and not p["correct"]]
+                errs = [error_kind(records[p["id"]], p["generation"]) for p in wrong]
+                sources = [value_source(records[p["id"]], p["generation"], stated[p["id"]])
+                           for p, (_, kind) in zip(wrong, errs) if task == "ctx" and kind == "value"]
+                rows.append({"seed": f"seed{seed}", "task": task, "level": lv,
+                             "questions": sum(p["level"] == lv for p in preds),
                              "wrong": len(errs), "first_hop": sum(h == 0 for h, _ in errs),
-                             **{k: sum(kind == k for _, kind in errs) for k in ERROR_KINDS}})
+                             **{k: sum(kind == k for _, kind in errs) for k in ERROR_KINDS},
+                             **{f"value: {k}": sources.count(k) for k in VALUE_SOURCES}})
     return rows
 
 

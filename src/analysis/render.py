@@ -15,6 +15,7 @@ from ..recipes import ATOMIC_SFT, chain_label, chain_slug, rl_pairs, same_questi
 from . import path_length
 from .claims import ATOMIC, cell_pm, comp_cell, fmt, gain
 from .cost import speed_section
+from .errors import VALUE_SOURCES
 from .paper import PAPER_ERRORS
 from .per_model import ERROR_KINDS
 from .tables import LEVEL_NAMES, comp_beside_paper
@@ -44,6 +45,19 @@ def atomic_error_section(rows: list[dict]) -> list[str]:
             share = lambda k: fmt(100 * sum(r[k] for r in rs) / wrong if wrong else None)  # noqa: E731
             L.append(f"| {task.capitalize()} | {LEVEL_NAMES[lv]} | {n} | {wrong} | {share('first_hop')} | "
                      + " | ".join(share(k) for k in ERROR_KINDS) + " |")
+    ctx = [r for r in rows if r["task"] == "ctx" and f"value: {VALUE_SOURCES[0]}" in r]
+    if any(r["value"] for r in ctx):
+        L += ["", "Where a wrong value read from the prompt (Ctx) comes from: *not in the prompt* (made up or "
+              "recalled), *another hop's fact* (a fact of another person of the chain: the wrong hop was read), "
+              "*same relation, another person* (someone outside the chain, e.g. a distractor paragraph: the name "
+              "was not matched), *another fact*. Shares of the wrong values (%):", "",
+              "| level | wrong values | " + " | ".join(VALUE_SOURCES) + " |",
+              "|---|---:|" + "---:|" * len(VALUE_SOURCES)]
+        for lv in LEVELS:
+            rs = [r for r in ctx if r["level"] == lv]
+            n = sum(r["value"] for r in rs)
+            L.append(f"| {LEVEL_NAMES[lv]} | {n} | " + " | ".join(
+                fmt(100 * sum(r[f"value: {k}"] for r in rs) / n if n else None) for k in VALUE_SOURCES) + " |")
     return L + ["", "Per seed: [atomic_errors.csv](atomic_errors.csv).", ""]
 
 
