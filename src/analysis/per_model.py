@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..data.draw import data_design
 from ..data.questions import LEVELS
 from ..io import read_jsonl
 from ..models import Model, curve_models
@@ -174,13 +175,6 @@ def answer_source_rows(files: StudyFiles, p: Params) -> list[dict]:
                                  "answer": "in the prompt" if printed else "recalled only",
                                  "questions": len(ids), "correct": sum(preds[i]["correct"] for i in ids)})
     return rows
-
-
-def data_design(level_split: str, stratified: bool, length_matched: bool = False) -> str:
-    """How a study's levels were drawn, in words (the report, headline.json and the sweep say it alike)."""
-    split = "per-task levels (authors')" if level_split == "per_task" else "shared split (old)"
-    draw = "I.I.D. tests stratified like training" if stratified else "I.I.D. tests drawn path by path"
-    return f"{split}; {draw}" + ("; Composition and Zero-shot length-matched (a deviation)" if length_matched else "")
 
 
 def comp_test_sizes(files: StudyFiles) -> dict:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import yaml
 
+from ..data.draw import data_design
 from ..io import atomic_write_text, csv_text
 from ..params.read import preset_overlay
 from . import findings, scaling
 from .claims import verdicts
 from .cost import cost
 from .intervals import mean_ci
-from .per_model import data_design
 from .tables import accuracies, read_csv
 
 # not knobs of the study: which recipes and seeds it trains (the status column counts seeds) and scheduling

@@ -181,3 +181,10 @@ def draw_task(rng, chains_of, train_paths, test_paths: dict, n_train: int, n_tes
     for lv in ("iid", "composition", "zero_shot"):
         mixes[lv] = mix([(p, c) for v, p, c in tests if v == lv], familiar)
     return train, tests, mixes
+
+
+def data_design(level_split: str, stratified: bool, length_matched: bool = False) -> str:
+    """How a study's levels were drawn, in words (the report, headline.json and the sweep say it alike)."""
+    split = "per-task levels (authors')" if level_split == "per_task" else "shared split (old)"
+    draw = "I.I.D. tests stratified like training" if stratified else "I.I.D. tests drawn path by path"
+    return f"{split}; {draw}" + ("; Composition and Zero-shot length-matched (a deviation)" if length_matched else "")
