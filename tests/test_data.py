@@ -386,3 +386,30 @@ def test_the_default_study_has_enough_test_paths_for_a_verdict(tmp_path):
     for task, t in plan["tasks"].items():
         assert len(t["relations"]["zero_shot"]) >= 2, task
         assert len(t["test_paths"]["composition"]) >= 10, task
+
+
+def test_familiar_within_moves_the_familiar_quota_to_lengths_that_have_such_chains_and_warns_of_a_shortfall(caplog):
+    """A length-matched level keeps its lengths first: familiar questions go where familiar chains exist, and
+    what no length can hold is named in a warning, not silently dropped."""
+    from collections import Counter
+
+    from src.data.draw import familiar_within
+    free = Counter({(2, True): 1, (2, False): 9, (3, True): 5, (3, False): 5})
+    # 4 familiar of 10: proportionally 2 at 2 hops and 2 at 3, but 2 hops has one familiar chain: one moves to 3
+    assert familiar_within({2: 5, 3: 5}, 4, free) == {(2, True): 1, (2, False): 4, (3, True): 3, (3, False): 2}
+    assert not caplog.records
+    scarce = Counter({(2, True): 1, (2, False): 9, (3, True): 1, (3, False): 9})
+    got = familiar_within({2: 5, 3: 5}, 4, scarce)
+    assert got[(2, True)] + got[(3, True)] == 2 and sum(got.values()) == 10  # the level keeps its size
+    assert "2 fewer questions about injected people" in caplog.text
+
+
+def test_length_matching_is_refused_where_a_level_shares_no_length_with_its_iid_training():
+    import random
+
+    from src.data.draw import draw_task
+    chains = {p: [(f"s{p}{i}", "x") for i in range(20)] for p in ("a", "b", "cc", "ddd")}  # paths as strings
+    with pytest.raises(ValueError, match="length_matched_levels: the ctx composition paths have \\[2\\] hops"):
+        draw_task(random.Random(0), lambda p: chains[p], ["a", "b"], {"iid": ["a"], "composition": ["cc"],
+                  "zero_shot": ["ddd"]}, 10, {"iid": 2, "composition": 2, "zero_shot": 2}, lambda c: False, 0.0,
+                  True, "ctx")
