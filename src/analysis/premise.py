@@ -70,12 +70,25 @@ def shortcut_rows(data: Path) -> list[dict]:
             for lv, c in counts.items()]
 
 
-def headline(atomic: list[dict], shortcut: list[dict]) -> dict:
-    """The premise in headline.json: SFT(Mem+Ctx)'s atomic cells and the shortcut share per level."""
+def zero_shot_by_answer(sources: list[dict]) -> dict:
+    """{model: {'in the prompt': %, 'recalled only': %}} at Comp Zero-shot, summed over seeds (the report's
+    answer-source table): whether a model's Zero-shot accuracy, and RL's gain, rest on the copy."""
+    out: dict = {}
+    for r in sources:
+        if r["level"] == "zero_shot":
+            cell = out.setdefault(r["model"], {}).setdefault(r["answer"], [0, 0])
+            cell[0], cell[1] = cell[0] + r["correct"], cell[1] + r["questions"]
+    return {m: {k: round(100 * c / n, 1) if n else None for k, (c, n) in kinds.items()} for m, kinds in out.items()}
+
+
+def headline(atomic: list[dict], shortcut: list[dict], sources: list[dict] | None = None) -> dict:
+    """The premise in headline.json: SFT(Mem+Ctx)'s atomic cells, the shortcut share per level, and each
+    model's Zero-shot accuracy apart by where the answer is."""
     mine = [r for r in atomic if r["model"] == "SFT(Mem+Ctx)"]
     cells = {f"{r['task']}_{lv}": round(mean_ci(r[lv])[0], 1) for r in mine for lv in LEVELS if r[lv]}
     return {"sft_mem_ctx": cells, "sft_mem_ctx_mastered": all(r["mastered"] for r in mine) if mine else None,
-            "shortcut_share": {r["level"]: r["share"] for r in shortcut}}
+            "shortcut_share": {r["level"]: r["share"] for r in shortcut},
+            "zero_shot_by_answer": zero_shot_by_answer(sources or [])}
 
 
 def section(atomic: list[dict], shortcut: list[dict]) -> list[str]:

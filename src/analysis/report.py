@@ -119,15 +119,16 @@ def main() -> None:
         figures.share_figure(rows, share_recipes(p.recipes), at(results, "share_png"))
     sizes = comp_test_sizes(files)
     atomic, shortcut = premise.atomic_rows(rows, p.recipes), premise.shortcut_rows(files.data)
+    sources = answer_source_rows(files, p)
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
                   rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, sizes,
                   shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL),
-                  answer_source_rows(files, p), lengths, premise.section(atomic, shortcut))
+                  sources, lengths, premise.section(atomic, shortcut))
     atomic_write_text(at(results, "report"), text)
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
     atomic_write_text(at(results, "headline"),
                       json.dumps(headline(verdicts(rows), speed, peak, wall, size, sizes["design"],
-                                                 premise.headline(atomic, shortcut)), indent=2) + "\n")
+                                                 premise.headline(atomic, shortcut, sources)), indent=2) + "\n")
     log.info("wrote %s", at(results, "report"))
 
 
