@@ -26,7 +26,9 @@ BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("r
           # from headline.json: which claims the study reproduces (one sentence), each claim's figures, the cost
           "verdicts": ("headline.json", None, None), "claim_lines": ("headline.json", None, None),
           "cost": ("headline.json", None, None),
-          "atomic": ("results.md", None, None)}  # SFT(Mem+Ctx)'s atomic skills, from the every-model table
+          "atomic": ("results.md", None, None),  # SFT(Mem+Ctx)'s atomic skills, from the every-model table
+          "premise": ("REPORT.md", "## The paper's premise on our models", None),  # atomic skills, copy shortcut
+          "answers": ("headline.json", None, None)}  # RL's Zero-shot gain apart by where the answer is
 
 
 DOCS = ("README.md", "docs/results.md", "docs/design.md")  # the pages that hold blocks
@@ -103,9 +105,24 @@ def verdict_sentence(claims: dict) -> str:
     return "; ".join(parts) + "."
 
 
+def answers_sentence(head: dict) -> str:
+    """Comp Zero-shot before and after RL(Comp), apart by whether the prompt prints the answer (a reader can
+    copy it) or only recall reaches it: what RL's gain rests on."""
+    by = (head.get("premise") or {}).get("zero_shot_by_answer") or {}
+    parts = []
+    for base in (ATOMIC, "SFT(Comp)", "SFT(Ctx)", "SFT(Mem)"):
+        before, after = by.get(base), by.get(f"{base}->RL(Comp)")
+        if before and after:
+            parts.append(f"{base} -> RL(Comp): in the prompt {before['in the prompt']:.1f}% -> "
+                         f"{after['in the prompt']:.1f}%, recalled only {before['recalled only']:.1f}% -> "
+                         f"{after['recalled only']:.1f}%")
+    return ("Comp Zero-shot by where the answer is (summed over seeds): " + "; ".join(parts) + "."
+            if parts else "No RL(Comp) recipe in this study.")
+
+
 # blocks written from a results file rather than copied from it: block name -> f(the file's content)
 SENTENCES = {"verdicts": lambda head: verdict_sentence(head["claims"]), "claim_lines": claim_lines,
-             "cost": cost_sentence, "atomic": atomic_sentence}
+             "cost": cost_sentence, "atomic": atomic_sentence, "answers": answers_sentence}
 
 
 def main() -> None:
