@@ -17,9 +17,7 @@ from ..params.settings.findings import Finding
 from .claims import verdicts
 from .cost import cost
 from .intervals import mean_ci
-from .tables import LEVEL_NAMES, accuracies, read_csv
-
-TASKS = {"mem": "Mem", "ctx": "Ctx", "comp": "Comp"}
+from .tables import LEVEL_NAMES, TASK_NAMES, accuracies, read_csv
 
 
 class Metrics:
@@ -46,7 +44,7 @@ def cell_text(x: Metrics, cell: str) -> str | None:
     if any(v != v for v in values):  # nan: no such model in this study
         return None
     shown = " -> ".join(f"{v:.1f}" for v in values)
-    return f"{models.split('=>')[-1].strip()} {TASKS[task]} {LEVEL_NAMES[level]} {shown}"
+    return f"{models.split('=>')[-1].strip()} {TASK_NAMES[task]} {LEVEL_NAMES[level]} {shown}"
 
 
 @lru_cache(maxsize=None)

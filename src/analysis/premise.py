@@ -16,6 +16,7 @@ from ..data.questions import LEVELS
 from ..data.relations import BY_NAME
 from ..io import read_jsonl
 from ..recipes import chain_label, model_chains, slug_steps
+from .claims import ATOMIC
 from .intervals import mean_ci
 from .tables import LEVEL_NAMES, accuracies, cell_text
 
@@ -84,7 +85,7 @@ def zero_shot_by_answer(sources: list[dict]) -> dict:
 def headline(atomic: list[dict], shortcut: list[dict], sources: list[dict] | None = None) -> dict:
     """The premise in headline.json: SFT(Mem+Ctx)'s atomic cells, the shortcut share per level, and each
     model's Zero-shot accuracy apart by where the answer is."""
-    mine = [r for r in atomic if r["model"] == "SFT(Mem+Ctx)"]
+    mine = [r for r in atomic if r["model"] == ATOMIC]
     cells = {f"{r['task']}_{lv}": round(mean_ci(r[lv])[0], 1) for r in mine for lv in LEVELS if r[lv]}
     return {"sft_mem_ctx": cells, "sft_mem_ctx_mastered": all(r["mastered"] for r in mine) if mine else None,
             "shortcut_share": {r["level"]: r["share"] for r in shortcut},
