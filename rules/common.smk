@@ -12,7 +12,7 @@ from src.io import damaged  # finished outputs whose content changed since their
 from src.data.lengths import length_errors  # a light import: no torch at planning
 from src.recipes import rl_pairs, share_recipes
 from src.analysis.outputs import OUTPUTS  # the report's outputs, declared once
-from src.models import BASE as BASE_MODEL, Model, study_models
+from src.models import BASE as BASE_MODEL, Model, reading_models, study_models
 from src.data.questions import LEVELS  # the three generalization levels
 from src.params.stages import tracked  # what each rule's script reads of params.yaml: its `params: settings=`
 
@@ -74,6 +74,9 @@ SHIFT_STARTS = {
     for base, rl in rl_pairs(CFG["recipes"])
     if rl.endswith("grpo-comp")
 }
+
+# whether each SFT model that learned Ctx reads its prompt (src/evaluation/reading.py)
+READING = [m.path for m in reading_models(SEEDS, CFG["recipes"])]
 
 
 # The report's outputs (src/analysis/outputs.py); a figure of something the study lacks (share recipes, RL(Comp)

@@ -81,6 +81,32 @@ rule hidden_shifts:
         " --model {input.model} --start {input.start} --out {output} > {log} 2>&1"
 
 
+rule probe_reading:  # does an SFT model that learned Ctx read its prompt? (src/evaluation/reading.py)
+    input:
+        data=f"{RESULTS}/data",
+        model=f"{RESULTS}/models/{{model}}",
+        bases=lambda w: loaded_with(w.model),
+        code=code("src.evaluation.reading", stage="probe_reading"),
+    output:
+        f"{RESULTS}/reading/{{model}}/reading.json",
+    log:
+        f"{RESULTS}/logs/{{model}}/probe_reading.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{model}}/probe_reading.tsv"
+    conda:
+        ENV
+    threads: threads_of("evaluate")
+    resources:
+        **resources_of("evaluate"),
+    params:
+        preset=PRESET,
+        settings=tracked(CFG, "probe_reading"),
+        slug=lambda w: MODELS[w.model].slug,
+    shell:
+        "python -m src.evaluation.reading --params params.yaml --preset {params.preset} --data {input.data}"
+        " --model {input.model} --slug {params.slug} --out {output} > {log} 2>&1"
+
+
 rule benchmark_generation:
     input:
         data=f"{RESULTS}/data",
@@ -155,6 +181,7 @@ BENCHMARKS = (
     + [f"{RESULTS}/benchmarks/{m}/evaluate.tsv" for m in EVALUATED]
     + [f"{RESULTS}/benchmarks/{m}/passk.tsv" for m in PASSK_MODELS]
     + [f"{RESULTS}/benchmarks/{m}/hidden_shifts.tsv" for m in SHIFT_STARTS]
+    + [f"{RESULTS}/benchmarks/{m}/probe_reading.tsv" for m in READING]
 )
 
 
@@ -166,6 +193,7 @@ rule report:
         predictions=expand(f"{RESULTS}/eval/{{model}}/predictions.jsonl", model=EVALUATED),
         passk=expand(f"{RESULTS}/passk/{{model}}/samples.json", model=PASSK_MODELS),
         shifts=expand(f"{RESULTS}/hidden/{{model}}/shifts.npz", model=SHIFT_STARTS),
+        reading=expand(f"{RESULTS}/reading/{{model}}/reading.json", model=READING),
         generation=f"{RESULTS}/speed/generation.json",
         matmul=f"{RESULTS}/speed/matmul_peak.json",
         models=expand(f"{RESULTS}/models/{{model}}", model=EVALUATED + ([GENERIC_MODEL] if GENERIC else [])),
@@ -186,6 +214,7 @@ rule report:
     shell:
         "python -m src.analysis.report --params params.yaml --preset {params.preset} --metrics {input.csv}"
         " --data {input.data} --predictions {input.predictions} --samples {input.passk} --shifts {input.shifts}"
+        " --reading {input.reading}"
         " --models {input.models}"
         " --generation {input.generation} --matmul {input.matmul} --benchmarks {input.benchmarks} --out {params.out}"
         " > {log} 2>&1"

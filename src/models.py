@@ -116,6 +116,13 @@ def study_models(seeds: list[int], recipes: list[str]) -> list[Model]:
     return [BASE] + [Model(chain, seed) for seed in seeds for chain in model_chains(recipes)]
 
 
+def reading_models(seeds: list[int], recipes: list[str]) -> list[Model]:
+    """The models whose reading is probed (src/evaluation/reading.py): every SFT or LoRA stage from the base
+    that trained on Ctx, every seed."""
+    return [m for m in study_models(seeds, recipes)[1:]
+            if m.step.method != "grpo" and "ctx" in m.tasks and m.parent.slug == BASE_SLUG]
+
+
 def label_order(recipes: list[str]) -> list[str]:
     """Labels in table order: the base, the recipes as listed, then the intermediate models."""
     return [BASE_LABEL] + list(dict.fromkeys(recipes + [chain_label(c) for c in model_chains(recipes)]))

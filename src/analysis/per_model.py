@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..data.draw import data_design
-from ..data.questions import LEVELS
+from ..data.questions import LEVELS, answer_in_prompt
 from ..io import read_jsonl
 from ..models import Model, curve_models
 from ..recipes import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
@@ -42,16 +42,18 @@ class StudyFiles:
     predictions: dict[str, Path]  # model path -> its predictions.jsonl
     samples: dict[str, Path]  # model path -> its pass@k samples.json
     shifts: dict[str, Path]  # RL model path -> its hidden-state shifts (src/evaluation/hidden.py)
+    reading: dict[str, Path]  # SFT model path -> its reading probes (src/evaluation/reading.py)
     models: dict[str, Path]  # model path -> its folder (train_stats.json, curves/)
     generation: Path  # the generation benchmark's json
     matmul: Path  # the matmul peak's json
     benchmarks: list[Path]  # Snakemake's per-job benchmark files (absent under `dvc repro`: skipped)
 
     @classmethod
-    def of(cls, metrics, data, predictions, samples, shifts, models, generation, matmul, benchmarks) -> "StudyFiles":
+    def of(cls, metrics, data, predictions, samples, shifts, reading, models, generation, matmul,
+           benchmarks) -> "StudyFiles":
         by_model = lambda paths: {model_path(p): Path(p) for p in paths}  # noqa: E731
         return cls(Path(metrics), Path(data), by_model(predictions), by_model(samples), by_model(shifts),
-                   by_model(models), Path(generation), Path(matmul), [Path(b) for b in benchmarks])
+                   by_model(reading), by_model(models), Path(generation), Path(matmul), [Path(b) for b in benchmarks])
 
 
 def passk_seeds(p: Params) -> list[int]:
@@ -170,7 +172,7 @@ def answer_source_rows(files: StudyFiles, p: Params) -> list[dict]:
             for lv in LEVELS:
                 for printed in (True, False):
                     ids = [r["id"] for r in records
-                           if r["split"] == lv and (r["answer"] in r.get("context", "")) == printed]
+                           if r["split"] == lv and answer_in_prompt(r) == printed]
                     rows.append({"model": model.label, "seed": seed, "level": lv,
                                  "answer": "in the prompt" if printed else "recalled only",
                                  "questions": len(ids), "correct": sum(preds[i]["correct"] for i in ids)})

@@ -1,20 +1,24 @@
 """The paper's premise, checked on our models and data: before RL, SFT holds the atomic skills (Mem recalls,
 Ctx reads), and a Comp question cannot be answered by copying one sentence of its prompt.
 
-Two tables for REPORT.md and headline.json:
+Three tables for REPORT.md and headline.json:
 - atomic skills: each SFT model's Mem and Ctx accuracy per level beside the bar for "holds the skill";
+- reading: whether each SFT model that learned Ctx reads its prompt (src/evaluation/reading.py's probes):
+  on the questions it trained on, the I.I.D. ones, the same with the answer swapped, and without the context;
 - the copy shortcut, per Comp test level, counted from the data alone: of the questions whose prompt
   prints the answer, those where the prompt states exactly one fact with the question's final relation and
   that fact's object is the answer (copying it is right without following the chain).
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
-from ..data.questions import LEVELS
+from ..data.questions import LEVELS, answer_in_prompt
 from ..data.relations import BY_NAME
 from ..io import read_jsonl
+from ..models import Model
 from ..recipes import chain_label, model_chains, slug_steps
 from .claims import ATOMIC
 from .intervals import mean_ci
@@ -44,6 +48,37 @@ def atomic_rows(rows: list[dict], recipes: list[str]) -> list[dict]:
     return out
 
 
+READING_HEAD = "Does each model read its prompt?"  # the README's premise block stops before this table
+READING_PROBES = {"seen": "seen in training", "iid": "I.I.D.", "swapped": "I.I.D., answer swapped",
+                  "no_context": "I.I.D., no context"}
+
+
+def reading_rows(reading: dict[str, Path]) -> list[dict]:
+    """Per model that learned Ctx: each reading probe's accuracy (%) per seed, and for the swap the share (%)
+    that kept the old answer; in the order of the files (the study's model order)."""
+    out: dict[str, dict] = {}
+    for path, f in reading.items():
+        probes = json.loads(Path(f).read_text())
+        row = out.setdefault(Model.at(path).label, {"model": Model.at(path).label, "n": {}, "kept_old": [],
+                                                     **{k: [] for k in READING_PROBES}})
+        for k in READING_PROBES:
+            row[k].append(100 * probes[k]["accuracy"])
+            row["n"][k] = probes[k]["n"]
+        row["kept_old"].append(100 * probes["swapped"]["kept_old"])
+    return list(out.values())
+
+
+def reading_diagnosis(row: dict) -> str:
+    """What the probes say, against the I.I.D. bar: a reader that underfits, one that does not generalize
+    past its training contexts, or one that reads."""
+    bar, mean = MASTERED["iid"], lambda k: mean_ci(row[k])[0]
+    if mean("seen") < bar:
+        return f"underfits: below {bar:.0f} on the very questions it trained on"
+    if mean("iid") < bar:
+        return "learned its training questions but does not read new ones as well"
+    return "reads"
+
+
 def _stated(rel: str, subject: str, obj: str, context: str) -> bool:
     """Does the context state this fact, in any of its relation's sentence templates?"""
     return any(t.format(s=subject, o=obj) in context for t in BY_NAME[rel].templates)
@@ -61,7 +96,7 @@ def shortcut_rows(data: Path) -> list[dict]:
             continue
         c, ctx = counts[q["split"]], q.get("context", "")
         c["questions"] += 1
-        if q["answer"] not in ctx:
+        if not answer_in_prompt(q):
             continue
         c["in_prompt"] += 1
         rel = q["relation_path"][-1]
@@ -82,17 +117,20 @@ def zero_shot_by_answer(sources: list[dict]) -> dict:
     return {m: {k: round(100 * c / n, 1) if n else None for k, (c, n) in kinds.items()} for m, kinds in out.items()}
 
 
-def headline(atomic: list[dict], shortcut: list[dict], sources: list[dict] | None = None) -> dict:
-    """The premise in headline.json: SFT(Mem+Ctx)'s atomic cells, the shortcut share per level, and each
-    model's Zero-shot accuracy apart by where the answer is."""
+def headline(atomic: list[dict], shortcut: list[dict], sources: list[dict] | None = None,
+             reading: list[dict] | None = None) -> dict:
+    """The premise in headline.json: SFT(Mem+Ctx)'s atomic cells, the shortcut share per level, each
+    model's Zero-shot accuracy apart by where the answer is, and the reading probes' means."""
     mine = [r for r in atomic if r["model"] == ATOMIC]
     cells = {f"{r['task']}_{lv}": round(mean_ci(r[lv])[0], 1) for r in mine for lv in LEVELS if r[lv]}
     return {"sft_mem_ctx": cells, "sft_mem_ctx_mastered": all(r["mastered"] for r in mine) if mine else None,
             "shortcut_share": {r["level"]: r["share"] for r in shortcut},
-            "zero_shot_by_answer": zero_shot_by_answer(sources or [])}
+            "zero_shot_by_answer": zero_shot_by_answer(sources or []),
+            "reading": {r["model"]: {k: round(mean_ci(r[k])[0], 1) for k in (*READING_PROBES, "kept_old")}
+                        for r in reading or []}}
 
 
-def section(atomic: list[dict], shortcut: list[dict]) -> list[str]:
+def section(atomic: list[dict], shortcut: list[dict], reading: list[dict] | None = None) -> list[str]:
     bar = ", ".join(f"{LEVEL_NAMES[lv]} >= {v:.0f}" for lv, v in MASTERED.items())
     L = ["## The paper's premise on our models", "",
          f"Atomic skills after SFT, exact match (%), mean ± 95% CI over seeds. The argument starts from models "
@@ -114,5 +152,17 @@ def section(atomic: list[dict], shortcut: list[dict]) -> list[str]:
     open_at = [LEVEL_NAMES[r["level"]] for r in shortcut if r["share"] > SHORTCUT_BAR]
     L += ["", f"The shortcut is open (above {SHORTCUT_BAR:.0f}%) at: {', '.join(open_at)}." if open_at
           else "The shortcut is closed at every level.", ""]
+    if reading:
+        L += [f"{READING_HEAD} Ctx exact match (%), mean ± 95% CI over seeds, on "
+              f"{reading[0]['n']['iid']} questions per probe and seed (src/evaluation/reading.py): questions its SFT "
+              "trained on; I.I.D. test questions; the same with every mention of the answer in the context replaced "
+              "by another value of the final relation (a reader answers the new value; *kept old*: the share that "
+              "gave the replaced one); the same without the context (from the weights alone).", "",
+              "| model | " + " | ".join(READING_PROBES.values()) + " | kept old | what it says |",
+              "|---|" + "---:|" * (len(READING_PROBES) + 1) + "---|"]
+        for r in reading:
+            L.append(f"| {r['model']} | " + " | ".join(cell_text(r[k]) for k in READING_PROBES)
+                     + f" | {cell_text(r['kept_old'])} | {reading_diagnosis(r)} |")
+        L.append("")
     return L
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..io import atomic_write_text
 from ..params.check import results_dir, study
 from .claims import ATOMIC  # SFT(Mem+Ctx): the model whose atomic skills the paper's argument starts from
+from .premise import READING_HEAD, reading_diagnosis
 
 # block name -> (file relative to results/<preset>/, its section (None: the whole file but its title),
 # where to stop inside it (None: at the section's end))
@@ -27,7 +28,9 @@ BLOCKS = {"claims": ("REPORT.md", "## The paper's claims", None), "results": ("r
           "verdicts": ("headline.json", None, None), "claim_lines": ("headline.json", None, None),
           "cost": ("headline.json", None, None),
           "atomic": ("results.md", None, None),  # SFT(Mem+Ctx)'s atomic skills, from the every-model table
-          "premise": ("REPORT.md", "## The paper's premise on our models", None),  # atomic skills, copy shortcut
+          # atomic skills, copy shortcut (the reading probes' table stays in REPORT.md; `reading` says it in a line)
+          "premise": ("REPORT.md", "## The paper's premise on our models", "\n" + READING_HEAD),
+          "reading": ("headline.json", None, None),  # does SFT(Mem+Ctx) read? (src/evaluation/reading.py)
           "answers": ("headline.json", None, None)}  # RL's Zero-shot gain apart by where the answer is
 
 
@@ -120,9 +123,23 @@ def answers_sentence(head: dict) -> str:
             if parts else "No RL(Comp) recipe in this study.")
 
 
+def reading_sentence(head: dict) -> str:
+    """SFT(Mem+Ctx)'s reading probes in one sentence: the questions it trained on, new ones, the answer swapped in
+    the prompt, no prompt at all, and what they say (REPORT.md has every model's, with their intervals)."""
+    r = ((head.get("premise") or {}).get("reading") or {}).get(ATOMIC)
+    if not r:
+        return f"No reading probes of {ATOMIC} in this study."
+    verdict = reading_diagnosis({k: [v] for k, v in r.items()})
+    return (f"{ATOMIC} answers {r['seen']:.1f}% of the Ctx questions it trained on, {r['iid']:.1f}% of the I.I.D. "
+            f"test ones, {r['swapped']:.1f}% of those with the answer swapped for another value in the prompt "
+            f"({r['kept_old']:.1f}% kept the old one) and {r['no_context']:.1f}% without the prompt (means over "
+            f"seeds): it {verdict}.")
+
+
 # blocks written from a results file rather than copied from it: block name -> f(the file's content)
 SENTENCES = {"verdicts": lambda head: verdict_sentence(head["claims"]), "claim_lines": claim_lines,
-             "cost": cost_sentence, "atomic": atomic_sentence, "answers": answers_sentence}
+             "cost": cost_sentence, "atomic": atomic_sentence, "answers": answers_sentence,
+             "reading": reading_sentence}
 
 
 def main() -> None:

@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--predictions", nargs="+", required=True, help="every evaluated model's predictions.jsonl")
     ap.add_argument("--samples", nargs="*", default=[], help="the pass@k samples.json files")
     ap.add_argument("--shifts", nargs="*", default=[], help="the RL models' hidden-state shifts (.npz)")
+    ap.add_argument("--reading", nargs="*", default=[], help="the reading probes of the SFT models that learned Ctx")
     ap.add_argument("--models", nargs="+", required=True, help="the trained models' folders")
     ap.add_argument("--generation", required=True, type=Path, help="the generation benchmark's json")
     ap.add_argument("--matmul", required=True, type=Path, help="the matmul peak's json")
@@ -82,8 +83,8 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
     p, results = stages.load("report", args.params, args.preset).params, args.out
-    files = StudyFiles.of(args.metrics, args.data, args.predictions, args.samples, args.shifts, args.models,
-                          args.generation, args.matmul, args.benchmarks)
+    files = StudyFiles.of(args.metrics, args.data, args.predictions, args.samples, args.shifts, args.reading,
+                          args.models, args.generation, args.matmul, args.benchmarks)
 
     # read and analyse
     rows = read_csv(files.metrics)
@@ -119,16 +120,17 @@ def main() -> None:
         figures.share_figure(rows, share_recipes(p.recipes), at(results, "share_png"))
     sizes = comp_test_sizes(files)
     atomic, shortcut = premise.atomic_rows(rows, p.recipes), premise.shortcut_rows(files.data)
+    reading = premise.reading_rows(files.reading)
     sources = answer_source_rows(files, p)
     text = report(p, rows, verdicts(rows), passk_advantages(samples), errs, atomic_errs,
                   rl_signal_rows(files, p), speed, peak, gen, wall, zero_shot, sizes,
                   shift_summary, shift_summary and hidden.contrast(shift_summary["models"], SYNTH, AMPL),
-                  sources, lengths, premise.section(atomic, shortcut))
+                  sources, lengths, premise.section(atomic, shortcut, reading))
     atomic_write_text(at(results, "report"), text)
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
-    atomic_write_text(at(results, "headline"),
-                      json.dumps(headline(verdicts(rows), speed, peak, wall, size, sizes["design"],
-                                                 premise.headline(atomic, shortcut, sources)), indent=2) + "\n")
+    premise_values = premise.headline(atomic, shortcut, sources, reading)
+    atomic_write_text(at(results, "headline"), json.dumps(
+        headline(verdicts(rows), speed, peak, wall, size, sizes["design"], premise_values), indent=2) + "\n")
     log.info("wrote %s", at(results, "report"))
 
 

@@ -80,6 +80,10 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
         shares = (head.get("premise") or {}).get("shortcut_share")
         row["copyable share of in-prompt Comp I.I.D./Composition/Zero-shot (%)"] = \
             " / ".join(f"{shares[lv]:.0f}" for lv in ("iid", "composition", "zero_shot")) if shares else "-"
+        # does SFT(Mem+Ctx) read? (src/evaluation/reading.py): underfitting vs not generalizing vs recall
+        reads = ((head.get("premise") or {}).get("reading") or {}).get("SFT(Mem+Ctx)")
+        row["SFT(Mem+Ctx) Ctx seen / I.I.D. / answer swapped"] = \
+            " / ".join(f"{reads[k]:.1f}" for k in ("seen", "iid", "swapped")) if reads else "-"
         row["SFT(Comp) Comp I.I.D./Zero-shot"] = f"{_mean(m, 'SFT(Comp)', 'comp', 'iid')} / " \
                                                  f"{_mean(m, 'SFT(Comp)', 'comp', 'zero_shot')}"
         for base in ("SFT(Mem+Ctx)", "SFT(Comp)"):  # what RL adds where the skills compose
@@ -100,7 +104,9 @@ def to_markdown(rows: list[dict]) -> str:
              "wall time (while at least one of its jobs ran), with the sum of its job times (jobs run side by "
              "side), and the machine it ran on. Copyable share: of the Comp test questions whose prompt prints the "
              "answer, those a reader answers by copying the only stated fact with the final relation "
-             "(REPORT.md, \"The paper's premise\"); '-' where the report was drawn before it was counted.", "",
+             "(REPORT.md, \"The paper's premise\"); '-' where the report was drawn before it was counted. Ctx seen / "
+             "I.I.D. / answer swapped: SFT(Mem+Ctx)'s reading probes (questions it trained on; test questions; the "
+             "same with the answer replaced in the prompt), '-' where the study predates them.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(r.get(c, "-")) for c in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"

@@ -27,6 +27,11 @@ from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
 from .world import World, render_paragraph, sentence
 
 LEVELS = ("iid", "composition", "zero_shot")
+
+
+def answer_in_prompt(record: dict) -> bool:
+    """Whether a question's context prints its final answer: a reader may copy it without recalling a hop."""
+    return record["answer"] in record.get("context", "")
 TASK_GROUPS = {"mem": {PARAMETRIC}, "ctx": {CONTEXTUAL}, "comp": {PARAMETRIC, CONTEXTUAL}}
 
 

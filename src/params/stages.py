@@ -103,6 +103,12 @@ class BenchmarkGeneration(Evaluate):
 
 
 @dataclass(frozen=True)
+class ProbeReading(Evaluate):
+    questions: int = key("evaluation.reading_questions")
+    atomic_holdout: float = key("training.sft.atomic_holdout")  # which Ctx questions SFT saw
+
+
+@dataclass(frozen=True)
 class HiddenShifts:
     questions: int = key("evaluation.shift_questions")
 
@@ -128,6 +134,7 @@ STAGES = {"generate_data": GenerateData, "build_tokenizer": BuildTokenizer, "che
           "inject_knowledge": InjectKnowledge, "train_sft": TrainSFT, "train_sft_rl_questions": TrainSFTOnRLQuestions,
           "train_grpo": TrainGRPO,
           "evaluate": Evaluate, "sample_passk": SamplePassk, "benchmark_generation": BenchmarkGeneration,
+          "probe_reading": ProbeReading,
           "benchmark_matmul": Nothing, "hidden_shifts": HiddenShifts, "tables": Tables, "report": Report}
 ROOT = "src.params.settings.study"  # the declaration of the whole file
 

@@ -23,3 +23,6 @@ class Evaluation:
     speed_questions: int = param("Comp test questions decoded batched and one at a time (speed benchmark)", minimum=1)
     shift_questions: int = param("Comp test questions per level (the first ones) run with their gold chain through "
                                  "each RL model and its start, for the hidden-state shifts", minimum=1)
+    reading_questions: int = param("Ctx questions per probe of whether each SFT model that learned Ctx reads its "
+                                   "prompt: seen in training, I.I.D., I.I.D. with the answer swapped, I.I.D. "
+                                   "without context", minimum=1)
