@@ -413,3 +413,34 @@ def test_length_matching_is_refused_where_a_level_shares_no_length_with_its_iid_
         draw_task(random.Random(0), lambda p: chains[p], ["a", "b"], {"iid": ["a"], "composition": ["cc"],
                   "zero_shot": ["ddd"]}, 10, {"iid": 2, "composition": 2, "zero_shot": 2}, lambda c: False, 0.0,
                   True, "ctx")
+
+
+def test_counterfactual_ctx_training_questions_hold_in_their_prompt_only(tmp_path, smoke_cfg, smoke_data):
+    cfg = copy.deepcopy(smoke_cfg)
+    cfg["questions"]["ctx_counterfactual_share"] = 1.0
+    generate(settings("generate_data", cfg), tmp_path / "cf")  # generate refuses data that fails check_dataset
+    facts, records, plan, bios = load_data(tmp_path / "cf")
+    _, before, _, _ = load_data(smoke_data)
+    kb = {(f["subject"], f["relation"]): f["object"] for f in facts}
+    renamed = [r for r in records if r.get("counterfactual")]
+    assert {(r["task"], r["split"]) for r in renamed} == {("ctx", "train")}
+    ctx_train = [r for r in records if r["task"] == "ctx" and r["split"] == "train"]
+    assert len(renamed) >= 0.8 * len(ctx_train)  # the few with no clean renaming stay as they were
+    for r in renamed:
+        chain = r["entities"]
+        # the same question (start, path), every hop stated in its prompt, but not the world's facts
+        assert all(any(t.format(s=a, o=b) in r["context"] for t in BY_NAME[rel].templates)
+                   for rel, a, b in zip(r["relation_path"], chain, chain[1:]))
+        assert kb.get((chain[0], r["relation_path"][0])) != chain[1] and r["answer"] == chain[-1]
+    # everything else is byte for byte the data without them (their draw has its own random stream)
+    strip = lambda rs: [r for r in rs if not (r["task"] == "ctx" and r["split"] == "train")]  # noqa: E731
+    assert strip(records) == strip(before)
+    assert [(r["id"], r["question"]) for r in ctx_train] == [(r["id"], r["question"]) for r in before
+                                                            if r["task"] == "ctx" and r["split"] == "train"]
+    assert (tmp_path / "cf" / "facts.jsonl").read_bytes() == (smoke_data / "facts.jsonl").read_bytes()
+
+
+def test_check_catches_a_counterfactual_test_question(smoke_data):
+    def mutate(facts, records, plan, bios):
+        _first(records, "ctx", "iid")["counterfactual"] = True
+    assert "only Ctx training questions may be counterfactual" in _broken(smoke_data, mutate)

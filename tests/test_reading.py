@@ -3,6 +3,7 @@
 import json
 
 from src.analysis import premise
+from src.data.counterfactual import longer_names, objects_by_relation
 from src.evaluation import reading
 
 
@@ -16,20 +17,23 @@ FACTS = [{"subject": s, "relation": "birth_place", "object": o, "group": "contex
 
 
 def test_swap_replaces_the_whole_answer_and_only_with_a_value_the_prompt_lacks():
-    objects = reading.objects_by_relation(FACTS)
+    objects = objects_by_relation(FACTS)
+    longer = longer_names({f["object"] for f in FACTS} | {f["subject"] for f in FACTS})
     q = {"id": "ctx-iid-000003", "relation_path": ["colleague", "birth_place"], "answer": "Keithview",
+         "question": "What is the birthplace of the colleague of Bo Tan?", "entities": ["Bo Tan", "Ann Lee", "Keithview"],
+         "answer_cot": "Bo Tan's colleague is Ann Lee. Ann Lee's birthplace is Keithview. So, the answer is: Keithview",
          "context": "Bo Tan's colleague is Ann Lee.\n\nAnn Lee's birthplace is Keithview.\n\n"
                     "Cy Roe's birthplace is Oakton."}
-    s = reading.swapped(q, objects)
+    s = reading.swapped(q, objects, longer)
     # a value of the relation the prompt does not name (not Oakton, not the answer itself)
     assert s["answer"] in {"East Keithview", "Elmford"} and s["old_answer"] == "Keithview"
     assert s["context"] == q["context"].replace("is Keithview.", f"is {s['answer']}.")
-    assert reading.swapped(q, objects) == s  # drawn by the question's id: the same swap every run
+    assert reading.swapped(q, objects, longer) == s  # drawn by the question's id: the same swap every run
     # a longer value containing the answer would be renamed with it: not swapped
     assert reading.swapped({**q, "context": q["context"] + "\n\nDi Fox's birthplace is East Keithview."},
-                           objects) is None
+                           objects, longer) is None
     # an answer the prompt does not print cannot be swapped
-    assert reading.swapped({**q, "context": "Bo Tan's colleague is Ann Lee."}, objects) is None
+    assert reading.swapped({**q, "context": "Bo Tan's colleague is Ann Lee."}, objects, longer) is None
 
 
 def test_spread_takes_rows_evenly_and_all_of_a_short_list():
@@ -39,7 +43,8 @@ def test_spread_takes_rows_evenly_and_all_of_a_short_list():
 
 def test_probe_questions_take_seen_ones_from_the_sft_share_only(tmp_path):
     train = [{"id": f"ctx-train-{i}", "split": "train", "relation_path": ["colleague", "birth_place"],
-              "answer": "Keithview", "context": "Ann Lee's birthplace is Keithview.", "question": "q"} for i in range(10)]
+              "answer": "Keithview", "context": "Ann Lee's birthplace is Keithview.", "question": "q",
+              "answer_cot": "Ann Lee's birthplace is Keithview.", "entities": ["Ann Lee", "Keithview"]} for i in range(10)]
     iid = [{**t, "id": f"ctx-iid-{i}", "split": "iid"} for i, t in enumerate(train[:4])]
     _jsonl(tmp_path / "qa_ctx.jsonl", train + iid)
     _jsonl(tmp_path / "facts.jsonl", FACTS)

@@ -48,11 +48,13 @@ def check_dataset(facts: list[dict], records: list[dict], plan: dict, biographie
 
     for r in records:
         rid, path, chain = r["id"], r["relation_path"], r["entities"]
-        # the answer follows from the facts, hop by hop
+        # the answer follows from the facts, hop by hop (a counterfactual one's from its prompt: checked below)
         walked = [chain[0]]
         for rel in path:
             walked.append(kb.get((walked[-1], rel)))
-        if walked != chain or chain[-1] != r["answer"]:
+        if r.get("counterfactual") and (r["task"] != "ctx" or r["split"] != "train"):
+            errors.append(f"{rid}: only Ctx training questions may be counterfactual")
+        if (walked != chain and not r.get("counterfactual")) or chain[-1] != r["answer"]:
             errors.append(f"{rid}: the entities/answer do not follow from facts.jsonl along {path}")
             continue
         if (not 2 <= len(path) <= 5 or any(not BY_NAME[x].person for x in path[:-1])

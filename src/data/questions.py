@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 
 from ..params.settings.questions import Questions
+from .counterfactual import counterfactual_training
 from .draw import draw_task
 from .relations import BY_NAME, CONTEXTUAL, PARAMETRIC, RELATIONS
 from .world import World, render_paragraph, sentence
@@ -252,4 +253,7 @@ def build_questions(world: World, s: Questions) -> tuple[dict, list[dict]]:
     plan["comp_zero_shot_trained_in"] = {
         r: [t for t in ("mem", "ctx") if any(r in p for p in plan["tasks"][t]["train_paths"])]
         for r in plan["tasks"]["comp"]["relations"]["zero_shot"]}
+    if s.ctx_counterfactual_share:  # drawn apart from the rest: the other questions stay byte-identical
+        records = counterfactual_training(records, world, s.ctx_counterfactual_share, s.seed,
+                                          _recallable_links(world))
     return plan, records

@@ -18,6 +18,7 @@ import logging
 import random
 from pathlib import Path
 
+from ..data.counterfactual import longer_names, objects_by_relation, rename
 from ..data.questions import answer_in_prompt
 from ..io import atomic_write_text, read_jsonl
 from ..model_io import load_tokenizer
@@ -37,27 +38,18 @@ def spread(rows: list, n: int) -> list:
     return [rows[i * len(rows) // n] for i in range(n)]
 
 
-def objects_by_relation(facts: list[dict]) -> dict[str, list[str]]:
-    out: dict[str, set] = {}
-    for f in facts:
-        out.setdefault(f["relation"], set()).add(f["object"])
-    return {rel: sorted(objs) for rel, objs in out.items()}
-
-
-def swapped(question: dict, objects: dict[str, list[str]]) -> dict | None:
+def swapped(question: dict, objects: dict[str, list[str]], longer: dict[str, list[str]]) -> dict | None:
     """The question with its answer replaced in the context by another object of its final relation, one
-    the context does not name, drawn by the question's id (the same swap every run). None where the prompt
-    does not print the answer, or prints a longer value that contains it ('East Keithview' for 'Keithview':
-    a replacement would rename that one too), or no other value is left."""
-    context, answer = question["context"], question["answer"]
-    longer = {o for objs in objects.values() for o in objs if answer in o and o != answer}
-    if not answer_in_prompt(question) or any(o in context for o in longer):
+    the question does not name, drawn by the question's id (the same swap every run). None where the prompt
+    does not print the answer or the swap is not clean (src/data/counterfactual.py rename)."""
+    if not answer_in_prompt(question):
         return None
-    pool = [o for o in objects.get(question["relation_path"][-1], []) if o != answer and o not in context]
+    text = f"{question['context']}\n{question['answer_cot']}\n{question['question']}"
+    pool = [o for o in objects.get(question["relation_path"][-1], []) if o not in text]
     if not pool:
         return None
-    new = random.Random(question["id"]).choice(pool)
-    return {**question, "context": context.replace(answer, new), "answer": new, "old_answer": answer}
+    new = rename(question, question["answer"], random.Random(question["id"]).choice(pool), longer)
+    return None if new is None else {**new, "old_answer": question["answer"]}
 
 
 def probe_questions(data: Path, slug: str, holdout: float, n: int) -> dict[str, list[dict]]:
@@ -65,9 +57,11 @@ def probe_questions(data: Path, slug: str, holdout: float, n: int) -> dict[str, 
     step = Model(slug).step
     seen = qa_dataset(data, ["ctx"], holdout, "sft", step.share / 100)
     iid = spread([r for r in read_jsonl(data / "qa_ctx.jsonl") if r["split"] == "iid"], n)
-    objects = objects_by_relation(read_jsonl(data / "facts.jsonl"))
+    facts = read_jsonl(data / "facts.jsonl")
+    objects = objects_by_relation(facts)
+    longer = longer_names({f["object"] for f in facts} | {f["subject"] for f in facts})
     return {"seen": spread(seen, n), "iid": iid,
-            "swapped": [s for s in (swapped(r, objects) for r in iid) if s is not None],
+            "swapped": [s for s in (swapped(r, objects, longer) for r in iid) if s is not None],
             "no_context": [{**r, "context": ""} for r in iid]}
 
 

@@ -65,6 +65,11 @@ class Questions:
                                       "reading their contextual facts (authors: 0.5), 0-1; where fewer such "
                                       "chains exist, all of them (plan.json's mix gives the share drawn); every "
                                       "test level gets the training's share", minimum=0, maximum=1)
+    ctx_counterfactual_share: float = param(
+        "share of the Ctx training questions whose chain, after its first person, is renamed to other people and "
+        "values in prompt, chain of thought and answer (src/data/counterfactual.py): their facts hold in that "
+        "prompt only, so reading is the one way to answer them (0: none, the authors'; a deviation; tests are "
+        "never renamed), 0-1", minimum=0, maximum=1)
     length_matched_levels: bool = param(
         "draw the Composition and Zero-shot tests with the I.I.D. test's path-length mix too (over the lengths "
         "their paths have), so that levels differ in relations only, not in length (a deviation; false: the "
