@@ -27,7 +27,8 @@ def longer_names(names: set[str]) -> dict[str, list[str]]:
     return {n: [m for m in names if n in m and m != n] for n in names}
 
 
-def _text(record: dict) -> str:
+def record_text(record: dict) -> str:
+    """Everything a question says: prompt, chain of thought, question (what a renaming must not collide with)."""
     return f"{record['context']}\n{record['answer_cot']}\n{record['question']}"
 
 
@@ -35,7 +36,7 @@ def rename(record: dict, old: str, new: str, longer: dict[str, list[str]]) -> di
     """The record with `old` replaced by `new` in its prompt, chain of thought, answer and entities. None where
     that is not a clean swap: `new` is already in its text, or `old` is also part of a longer name there
     ('Keithview' inside 'East Keithview', which a replacement would break)."""
-    text = _text(record)
+    text = record_text(record)
     if new in text or any(m in text for m in longer.get(old, ())):
         return None
     swap = lambda s: s.replace(old, new)  # noqa: E731
@@ -52,7 +53,7 @@ def counterfactual(record: dict, objects: dict[str, list[str]], longer: dict[str
     out = record
     for i, rel in enumerate(record["relation_path"], start=1):
         prev, old = out["entities"][i - 1], out["entities"][i]
-        text = _text(out)
+        text = record_text(out)
         pool = [o for o in objects[rel] if o not in text and frozenset((prev, o)) not in recallable]
         if not pool:
             return None

@@ -18,7 +18,7 @@ import logging
 import random
 from pathlib import Path
 
-from ..data.counterfactual import longer_names, objects_by_relation, rename
+from ..data.counterfactual import longer_names, objects_by_relation, record_text, rename
 from ..data.questions import answer_in_prompt
 from ..io import atomic_write_text, read_jsonl
 from ..model_io import load_tokenizer
@@ -44,7 +44,7 @@ def swapped(question: dict, objects: dict[str, list[str]], longer: dict[str, lis
     does not print the answer or the swap is not clean (src/data/counterfactual.py rename)."""
     if not answer_in_prompt(question):
         return None
-    text = f"{question['context']}\n{question['answer_cot']}\n{question['question']}"
+    text = record_text(question)
     pool = [o for o in objects.get(question["relation_path"][-1], []) if o not in text]
     if not pool:
         return None
