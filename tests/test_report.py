@@ -1,5 +1,6 @@
 """The claim verdicts and the sweep table, on hand-made metrics whose verdicts are known."""
 import csv
+import json
 
 import pytest
 import yaml
@@ -133,6 +134,24 @@ def test_sweep_lists_run_and_unrun_presets(tmp_path):
     assert not any(k in done["changes"] for k in ("recipes=", "seeds=", "resources"))  # not knobs of the study
     assert all(r["status"].startswith("not run yet") for r in rows if r["preset"] != first)
     assert "| " + first + " |" in to_markdown(rows)
+    assert done["SFT(Mem+Ctx) Ctx seen / I.I.D. / answer swapped"] == "-"  # no reading probes in its headline
+    reads = {"seen": 100.0, "iid": 98.7, "swapped": 95.3, "no_context": 0.0, "kept_old": 0.0}
+    (tmp_path / "results" / first / "headline.json").write_text(
+        json.dumps({"premise": {"reading": {"SFT(Mem+Ctx)": reads}}, "wall_minutes": 10.0, "job_minutes": 12.0,
+                    "machine": "AMD EPYC (AVX2)"}))
+    done = next(r for r in sweep_rows(params, tmp_path / "results") if r["preset"] == first)
+    assert done["SFT(Mem+Ctx) Ctx seen / I.I.D. / answer swapped"] == "100.0 / 98.7 / 95.3"
+
+
+def test_sweep_refuses_a_report_without_its_metrics(tmp_path):
+    """Results copied back in part (a REPORT.md without metrics.csv) are an error, not a 'not run yet' row."""
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw))
+    (tmp_path / "results" / "quick").mkdir(parents=True)
+    (tmp_path / "results" / "quick" / "REPORT.md").write_text("# a report\n")
+    with pytest.raises(FileNotFoundError, match="quick has a REPORT.md but no metrics.csv"):
+        sweep_rows(params, tmp_path / "results")
 
 
 def test_sweep_cost_from_headline_or_older_report(tmp_path):

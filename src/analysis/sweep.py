@@ -64,6 +64,10 @@ def sweep_rows(params: Path, results: Path) -> list[dict]:
         matched = resolved.get("questions", {}).get("length_matched_levels", raw["questions"]["length_matched_levels"])
         row = {"preset": preset, "design": data_design(split, True, matched), "changes": describe(own, flatten(own))}
         csv_path, headline = results / preset / "metrics.csv", results / preset / "headline.json"
+        if not csv_path.exists() and (results / preset / "REPORT.md").exists():
+            # a report without its metrics: results copied back in part, which would read as "not run"
+            raise FileNotFoundError(f"{results / preset} has a REPORT.md but no metrics.csv: copy the study's "
+                                    f"metrics.csv, results.md and summary.json beside it, or remove the folder")
         if not csv_path.exists():  # what it would be drawn with now
             rows.append({**row, "status": f"not run yet: snakemake --cores all --config preset={preset}"})
             continue
