@@ -195,6 +195,52 @@ def test_grpo_packed_scoring_equals_trls_padded_fused_head():
     assert (ours[0][~real] == 0).all()
 
 
+def test_grpo_scoring_reads_a_shared_prompt_once_with_the_same_values_and_gradients():
+    """GRPO's groups share their prompt: the update reads it once per group (completions attend to it and to
+    themselves). Log-probabilities, entropies and the gradients of a loss on them equal TRL's padded batch,
+    in which every completion rereads its prompt; an empty completion scores nothing."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from trl import GRPOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+
+    from src.training.grpo import PipelineGRPOTrainer
+
+    model = tiny_model()
+    add_fused_lm_head(model, temperature=0.9, outputs=("log_probs", "entropy"))
+    trainer = SimpleNamespace(temperature=0.9, bf16_update=False, args=SimpleNamespace(report_to=[]),
+                              state=SimpleNamespace(global_step=0),
+                              accelerator=SimpleNamespace(autocast=contextlib.nullcontext, is_main_process=True))
+    torch.manual_seed(2)
+    prompt, completion, group = 10, 6, 4
+    ids, mask = [], []
+    for pad_left in (0, 4, 7):  # three prompts of 10, 6 and 3 tokens, each sampled `group` times
+        p = torch.randint(3, 60, (prompt,))
+        for ends in torch.randint(0, completion + 1, (group,)).tolist():
+            ids.append(torch.cat([p, torch.randint(3, 60, (completion,))]))
+            m = torch.ones(prompt + completion, dtype=torch.long)
+            m[:pad_left] = 0
+            m[prompt + ends:] = 0  # completion of `ends` tokens (0: empty)
+            mask.append(m)
+    ids, mask = torch.stack(ids), torch.stack(mask)
+    real = mask[:, -completion:].bool()
+    weights = torch.randn(real.shape)
+    out, grads = {}, {}
+    for name, fn in (("ours", PipelineGRPOTrainer), ("trl", GRPOTrainer)):
+        model.zero_grad()
+        logps, ent, _ = fn._get_per_token_logps_and_entropies(trainer, model, ids, mask, completion,
+                                                              compute_entropy=True)
+        ((logps * weights)[real].sum() + ent[real].sum()).backward()
+        out[name] = (logps.detach(), ent.detach())
+        grads[name] = [p.grad.clone() for p in model.parameters()]
+    torch.testing.assert_close(out["ours"][0][real], out["trl"][0][real], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out["ours"][1][real], out["trl"][1][real], atol=1e-5, rtol=1e-5)
+    for ours, trls in zip(grads["ours"], grads["trl"]):
+        torch.testing.assert_close(ours, trls, atol=1e-5, rtol=1e-4)
+    assert (out["ours"][0][~real] == 0).all() and (~real).any()
+
+
 def test_sampling_draws_tokens_in_proportion_to_their_probability():
     """The sampler's inverse-CDF draw has softmax(logits / temperature)'s distribution (as `torch.multinomial`):
     frequencies over 40,000 draws within 0.01 of each probability; a zero-probability token is never drawn."""

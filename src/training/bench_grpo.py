@@ -29,6 +29,7 @@ from ..model_io import load_model, load_tokenizer
 from ..params.check import results_dir, study
 from ..text import prompt_of
 from .grpo import PipelineGRPOTrainer, exact_match_reward
+from .packing import packed_token_logps
 from .questions import qa_dataset
 
 
@@ -56,6 +57,15 @@ class SamplerOnly(Before):
         return PipelineGRPOTrainer._generate_single_turn(self, *args, **kwargs)
 
 
+class Unshared(PipelineGRPOTrainer):
+    """Packed scoring in which every completion rereads its prompt (the pipeline before prompts were shared)."""
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
+                                           batch_size=None, compute_entropy=False, **extra):
+        return (*packed_token_logps(model, input_ids, attention_mask, logits_to_keep, self.temperature,
+                                    compute_entropy, share_prompts=False), None)
+
+
 class Bf16Update(PipelineGRPOTrainer):
     """The pipeline's trainer with `training.grpo.precision: bf16`: the update under bf16 autocast."""
 
@@ -75,7 +85,7 @@ class Bf16All(PipelineGRPOTrainer):
 
 
 VARIANTS = {"TRL generate, padded scoring (before)": Before, "+ the pipeline's sampler": SamplerOnly,
-            "+ packed scoring (the pipeline, fp32)": PipelineGRPOTrainer,
+            "+ packed scoring": Unshared, "+ each prompt read once per group (the pipeline, fp32)": PipelineGRPOTrainer,
             "+ bf16 update (precision: bf16)": Bf16Update, "+ bf16 sampling and update": Bf16All}
 
 

@@ -93,37 +93,56 @@ class PackedSFTTrainer(SFTTrainer):
 
 
 def packed_token_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int,
-                       temperature: float, compute_entropy: bool = False):
+                       temperature: float, compute_entropy: bool = False, share_prompts: bool = True):
     """GRPO's per-token log-probabilities (and entropies) of the completion tokens, as TRL computes them on
-    its padded [rows, prompt + completion] batch, but from packed rows: each row's real tokens (mask 1),
-    packed as SFT's batches, through the decoder once, and the LM head only where a completion token is
-    predicted. Returns [rows, logits_to_keep] tensors, zero where the completion is padding, as TRL's."""
-    lengths = attention_mask.sum(1).tolist()
-    sequences = [ids[m.bool()] for ids, m in zip(input_ids, attention_mask)]
+    its padded [rows, prompt + completion] batch, but from packed rows in which each prompt is read once
+    for the whole group that shares it: a unit is [prompt, completion 1, ..., completion k], each
+    completion attending to the prompt and to itself (a 4D mask), its positions continuing the prompt's.
+    The LM head runs only where a completion token is predicted. Same values and gradients as scoring
+    every row alone (tests/test_trainers.py); a group of 8 completions of a 50-token prompt costs half
+    the tokens (`share_prompts=False`: every completion rereads its prompt, as before; for the benchmark).
+    Returns [rows, logits_to_keep] tensors, zero where the completion is padding, as TRL's."""
+    prompt_mask = attention_mask[:, :-logits_to_keep].bool()
+    completion = attention_mask[:, -logits_to_keep:].bool()
+    prompts = [ids[m] for ids, m in zip(input_ids[:, :-logits_to_keep], prompt_mask)]
+    completions = [ids[m] for ids, m in zip(input_ids[:, -logits_to_keep:], completion)]
+    groups: dict[tuple, list[int]] = {}  # rows with the same prompt, in first-seen order (deterministic)
+    for i, p in enumerate(prompts):
+        groups.setdefault(tuple(p.tolist()) if share_prompts else i, []).append(i)
+    units = list(groups.values())
+    lengths = [len(prompts[u[0]]) + sum(len(completions[i]) for i in u) for u in units]
     rows = pack_rows(lengths, int(ROW_WIDTH * max(lengths)))
-    width = max(sum(lengths[i] for i in row) for row in rows)
+    width = max(sum(lengths[j] for j in row) for row in rows)
     ids = input_ids.new_zeros((len(rows), width))
     positions = torch.zeros_like(ids)
-    flat_starts = [0] * len(lengths)  # where each sequence begins in the flattened packed batch
+    allowed = torch.zeros((len(rows), 1, width, width), dtype=torch.bool)  # True: may attend
+    predictor: list[torch.Tensor] = [None] * len(prompts)  # flat index of the state predicting each token
     for r, row in enumerate(rows):
         at = 0
-        for i in row:
-            ids[r, at:at + lengths[i]] = sequences[i]
-            positions[r, at:at + lengths[i]] = torch.arange(lengths[i])
-            flat_starts[i] = r * width + at
-            at += lengths[i]
-        positions[r, at:] = torch.arange(width - at)  # the tail of padding is a block of its own
-    # completion token k of sequence i sits at its (prompt length + k); its log-prob is read off the
-    # hidden state one position earlier
-    completion = attention_mask[:, -logits_to_keep:].bool()
-    prompt_lengths = attention_mask[:, :-logits_to_keep].sum(1)
-    k = torch.arange(logits_to_keep)
-    at = torch.tensor(flat_starts)[:, None] + prompt_lengths[:, None] + k  # [rows, logits_to_keep]
-    at = at[completion]
-    hidden = model.get_decoder()(input_ids=ids, position_ids=positions, use_cache=False).last_hidden_state
-    hidden = hidden.reshape(-1, hidden.shape[-1])[at - 1]
+        for j in row:
+            prompt = prompts[units[j][0]]
+            n = len(prompt)
+            ids[r, at:at + n] = prompt
+            positions[r, at:at + n] = torch.arange(n)
+            allowed[r, 0, at:at + n, at:at + n] = torch.ones(n, n, dtype=torch.bool).tril()
+            end = at + n
+            for i in units[j]:
+                c = len(completions[i])
+                ids[r, end:end + c] = completions[i]
+                positions[r, end:end + c] = torch.arange(n, n + c)
+                allowed[r, 0, end:end + c, at:at + n] = True
+                allowed[r, 0, end:end + c, end:end + c] = torch.ones(c, c, dtype=torch.bool).tril()
+                # token 0 is predicted from the prompt's last state, token k from completion token k - 1
+                predictor[i] = r * width + torch.cat([torch.tensor([at + n - 1]), torch.arange(end, end + c)])[:c]
+                end += c
+            at = end
+        allowed[r, 0, at:, at:] = torch.eye(width - at, dtype=torch.bool)  # padding sees itself: no empty rows
+    at = torch.cat(predictor)  # row by row, token by token: the order of completion's True entries
+    target = torch.cat(completions)
+    hidden = model.get_decoder()(input_ids=ids, position_ids=positions, attention_mask=allowed,
+                                 use_cache=False).last_hidden_state
+    hidden = hidden.reshape(-1, hidden.shape[-1])[at]
     logp = torch.log_softmax(model.get_output_embeddings()(hidden).float() / temperature, -1)
-    target = ids.reshape(-1)[at]
     token_logps = input_ids.new_zeros(completion.shape, dtype=logp.dtype)
     token_logps[completion] = logp.gather(-1, target[:, None]).squeeze(-1)
     entropies = None
