@@ -160,23 +160,30 @@ def test_greedy_decoding_is_the_same_with_shared_prompts_and_dropped_rows():
     assert together == alone
 
 
+def scoring_setup(temperature: float):
+    """A tiny model with TRL's fused LM head, and the trainer attributes GRPO's scoring reads."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from trl.trainer.utils import add_fused_lm_head
+
+    model = tiny_model()
+    add_fused_lm_head(model, temperature=temperature, outputs=("log_probs", "entropy"))
+    trainer = SimpleNamespace(temperature=temperature, bf16_update=False, args=SimpleNamespace(report_to=[]),
+                              state=SimpleNamespace(global_step=0),
+                              accelerator=SimpleNamespace(autocast=contextlib.nullcontext, is_main_process=True))
+    return model, trainer
+
+
 def test_grpo_packed_scoring_equals_trls_padded_fused_head():
     """The GRPO update scores completions from packed rows (no padding slots): per-token log-probabilities
     and entropies equal TRL's own computation on its padded batch (left-padded prompts, completions padded
     after EOS)."""
-    import contextlib
-    from types import SimpleNamespace
-
     from trl import GRPOTrainer
-    from trl.trainer.utils import add_fused_lm_head
 
     from src.training.grpo import PipelineGRPOTrainer
 
-    model = tiny_model()
-    add_fused_lm_head(model, temperature=0.7, outputs=("log_probs", "entropy"))
-    trainer = SimpleNamespace(temperature=0.7, bf16_update=False, args=SimpleNamespace(report_to=[]),
-                              state=SimpleNamespace(global_step=0),
-                              accelerator=SimpleNamespace(autocast=contextlib.nullcontext, is_main_process=True))
+    model, trainer = scoring_setup(0.7)
     torch.manual_seed(1)
     prompt, completion = 9, 7
     ids = torch.randint(3, 60, (6, prompt + completion))
@@ -199,19 +206,11 @@ def test_grpo_scoring_reads_a_shared_prompt_once_with_the_same_values_and_gradie
     """GRPO's groups share their prompt: the update reads it once per group (completions attend to it and to
     themselves). Log-probabilities, entropies and the gradients of a loss on them equal TRL's padded batch,
     in which every completion rereads its prompt; an empty completion scores nothing."""
-    import contextlib
-    from types import SimpleNamespace
-
     from trl import GRPOTrainer
-    from trl.trainer.utils import add_fused_lm_head
 
     from src.training.grpo import PipelineGRPOTrainer
 
-    model = tiny_model()
-    add_fused_lm_head(model, temperature=0.9, outputs=("log_probs", "entropy"))
-    trainer = SimpleNamespace(temperature=0.9, bf16_update=False, args=SimpleNamespace(report_to=[]),
-                              state=SimpleNamespace(global_step=0),
-                              accelerator=SimpleNamespace(autocast=contextlib.nullcontext, is_main_process=True))
+    model, trainer = scoring_setup(0.9)
     torch.manual_seed(2)
     prompt, completion, group = 10, 6, 4
     ids, mask = [], []
