@@ -349,27 +349,43 @@ def test_metrics_csv_of_an_older_study_reads_the_same(tmp_path):
 
 
 def test_comp_accuracy_apart_by_whether_the_prompt_prints_the_answer(tmp_path):
-    """A reader that copies the context's value scores only where the context states the final answer."""
+    """A reader that copies the context's value scores only where the context states the final answer; the
+    copyable questions (one stated fact with the final relation, the answer) are counted apart, and RL's
+    Zero-shot gain is split into copyable, printed among same-relation facts, and recalled only."""
     import json
     from types import SimpleNamespace
 
     from src.analysis.per_model import answer_source_rows
     from src.analysis.render import answer_source_section
 
-    qs = [{"id": "q1", "split": "zero_shot", "answer": "Oak Prize", "context": "B's award is Oak Prize."},
-          {"id": "q2", "split": "zero_shot", "answer": "Eric", "context": "A's colleague is B."},
-          {"id": "q3", "split": "iid", "answer": "Lima", "context": "C's city is Lima."}]
+    facts = [("B", "awards", "Oak Prize"), ("C", "awards", "Elm Medal"), ("A", "boss", "B"), ("D", "birth_place", "Lima")]
+    (tmp_path / "facts.jsonl").write_text("".join(json.dumps({"subject": s, "relation": r, "object": o}) + "\n"
+                                                  for s, r, o in facts))
+    qs = [{"id": "q1", "split": "zero_shot", "answer": "Oak Prize", "relation_path": ["boss", "awards"],
+           "context": "B's award is Oak Prize."},                                   # copyable
+          {"id": "q2", "split": "zero_shot", "answer": "Eric", "relation_path": ["colleague"],
+           "context": "A's colleague is B."},                                       # recalled only
+          {"id": "q3", "split": "zero_shot", "answer": "Oak Prize", "relation_path": ["boss", "awards"],
+           "context": "B's award is Oak Prize. C received the Elm Medal."},         # printed, not copyable
+          {"id": "q4", "split": "iid", "answer": "Lima", "relation_path": ["birth_place"], "context": "D was born in Lima."}]
     (tmp_path / "qa_comp.jsonl").write_text("".join(json.dumps(q) + "\n" for q in qs))
-    preds = tmp_path / "predictions.jsonl"
-    preds.write_text("".join(json.dumps({"id": q["id"], "task": "comp", "level": q["split"],
-                                         "correct": q["answer"] in q["context"]}) + "\n" for q in qs))
-    files = SimpleNamespace(data=tmp_path, predictions={"seed0/sft-ctx": preds})
-    rows = answer_source_rows(files, SimpleNamespace(recipes=["SFT(Ctx)"], seeds=[0]))
-    got = {(r["level"], r["answer"]): (r["correct"], r["questions"]) for r in rows}
-    assert got[("zero_shot", "in the prompt")] == (1, 1) and got[("zero_shot", "recalled only")] == (0, 1)
-    assert got[("iid", "in the prompt")] == (1, 1) and got[("composition", "recalled only")] == (0, 0)
-    line = next(x for x in answer_source_section(rows) if x.startswith("| SFT(Ctx)"))
-    assert line == "| SFT(Ctx) | 100.0 (n=1) | - (n=0) | - (n=0) | - (n=0) | 100.0 (n=1) | 0.0 (n=1) |"
+    before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    right = {"before": {"q1"}, "after": {"q1", "q3"}}  # RL gains the question it must follow the chain for
+    for path, name in ((before, "before"), (after, "after")):
+        path.write_text("".join(json.dumps({"id": q["id"], "task": "comp", "level": q["split"],
+                                            "correct": q["id"] in right[name]}) + "\n" for q in qs))
+    files = SimpleNamespace(data=tmp_path, predictions={"seed0/sft-ctx": before, "seed0/sft-ctx__grpo-comp": after})
+    rows = answer_source_rows(files, SimpleNamespace(recipes=["SFT(Ctx)->RL(Comp)"], seeds=[0]))
+    got = {(r["model"], r["level"], r["answer"]): (r["correct"], r["questions"]) for r in rows}
+    assert got[("SFT(Ctx)", "zero_shot", "in the prompt")] == (1, 2)
+    assert got[("SFT(Ctx)", "zero_shot", "copyable")] == (1, 1)
+    assert got[("SFT(Ctx)", "zero_shot", "recalled only")] == (0, 1)
+    assert got[("SFT(Ctx)", "iid", "copyable")] == (0, 1) and got[("SFT(Ctx)", "composition", "copyable")] == (0, 0)
+    text = answer_source_section(rows)
+    line = next(x for x in text if x.startswith("| SFT(Ctx) |"))
+    assert line == "| SFT(Ctx) | 0.0 (n=1) | - (n=0) | - (n=0) | - (n=0) | 50.0 (n=2) | 0.0 (n=1) |"
+    gain = next(x for x in text if x.startswith("| SFT(Ctx)->RL(Comp) |") and "->" in x.split("|")[2])
+    assert gain == "| SFT(Ctx)->RL(Comp) | 100.0 -> 100.0 (n=1) | 0.0 -> 100.0 (n=1) | 0.0 -> 0.0 (n=1) |"
 
 
 def test_findings_are_written_from_the_studies_params_yaml_names(tmp_path):

@@ -20,6 +20,7 @@ from ..io import read_jsonl
 from ..models import Model, curve_models
 from ..recipes import ATOMIC_SFT, chain_slug, model_chains, rl_pairs
 from .errors import VALUE_SOURCES, error_kind, localise, stated_facts, value_source
+from .premise import copyable, facts_by_relation
 
 if TYPE_CHECKING:
     from ..params.settings.study import Params
@@ -162,8 +163,12 @@ def zero_shot_relation_rows(files: StudyFiles, p: Params) -> list[dict]:
 def answer_source_rows(files: StudyFiles, p: Params) -> list[dict]:
     """Per model, seed and Comp test level: the questions whose context prints the final answer (a reader can
     copy it without recalling a hop) apart from those whose answer only recall reaches, and how many of
-    each the model answers. The claims' Comp numbers mix the two kinds."""
+    each the model answers. The claims' Comp numbers mix the two kinds. Rows of a third kind, *copyable*, count
+    the in-prompt questions that copying the only stated fact with the final relation answers (a subset of
+    *in the prompt*: src/analysis/premise.py, the copy shortcut)."""
     records = [r for r in read_jsonl(files.data / "qa_comp.jsonl") if r["split"] in LEVELS]
+    by_rel = facts_by_relation(files.data)
+    copy = {r["id"] for r in records if answer_in_prompt(r) and copyable(r, by_rel)}
     rows = []
     for chain in model_chains(p.recipes):
         for seed in p.seeds:
@@ -176,6 +181,9 @@ def answer_source_rows(files: StudyFiles, p: Params) -> list[dict]:
                     rows.append({"model": model.label, "seed": seed, "level": lv,
                                  "answer": "in the prompt" if printed else "recalled only",
                                  "questions": len(ids), "correct": sum(preds[i]["correct"] for i in ids)})
+                ids = [r["id"] for r in records if r["split"] == lv and r["id"] in copy]
+                rows.append({"model": model.label, "seed": seed, "level": lv, "answer": "copyable",
+                             "questions": len(ids), "correct": sum(preds[i]["correct"] for i in ids)})
     return rows
 
 

@@ -84,24 +84,36 @@ def _stated(rel: str, subject: str, obj: str, context: str) -> bool:
     return any(t.format(s=subject, o=obj) in context for t in BY_NAME[rel].templates)
 
 
-def shortcut_rows(data: Path) -> list[dict]:
-    """Per Comp test level: questions, those whose prompt prints the answer, and those of them answerable by
-    copying the only stated fact with the final relation (facts.jsonl and qa_comp.jsonl alone)."""
+def facts_by_relation(data: Path) -> dict[str, list[tuple[str, str]]]:
+    """{relation: [(subject, object)]} of the world (facts.jsonl)."""
     by_rel = defaultdict(list)
     for f in read_jsonl(Path(data) / "facts.jsonl"):
         by_rel[f["relation"]].append((f["subject"], f["object"]))
+    return by_rel
+
+
+def copyable(q: dict, by_rel: dict) -> bool:
+    """The copy shortcut: the prompt states exactly one fact with the question's final relation, and its object
+    is the answer, so copying it is right without following the chain."""
+    ctx, rel = q.get("context", ""), q["relation_path"][-1]
+    stated = [o for s, o in by_rel[rel] if s in ctx and o in ctx and _stated(rel, s, o, ctx)]
+    return len(stated) == 1 and stated[0] == q["answer"]
+
+
+def shortcut_rows(data: Path) -> list[dict]:
+    """Per Comp test level: questions, those whose prompt prints the answer, and those of them answerable by
+    copying the only stated fact with the final relation (facts.jsonl and qa_comp.jsonl alone)."""
+    by_rel = facts_by_relation(data)
     counts = {lv: {"questions": 0, "in_prompt": 0, "copyable": 0} for lv in LEVELS}
     for q in read_jsonl(Path(data) / "qa_comp.jsonl"):
         if q["split"] not in counts:
             continue
-        c, ctx = counts[q["split"]], q.get("context", "")
+        c = counts[q["split"]]
         c["questions"] += 1
         if not answer_in_prompt(q):
             continue
         c["in_prompt"] += 1
-        rel = q["relation_path"][-1]
-        stated = [o for s, o in by_rel[rel] if s in ctx and o in ctx and _stated(rel, s, o, ctx)]
-        c["copyable"] += len(stated) == 1 and stated[0] == q["answer"]
+        c["copyable"] += copyable(q, by_rel)
     return [{"level": lv, **c, "share": round(100 * c["copyable"] / c["in_prompt"], 1) if c["in_prompt"] else 0.0}
             for lv, c in counts.items()]
 
