@@ -42,3 +42,25 @@ def test_atomic_bar_needs_every_judged_level():
     assert got["mem"]["mastered"] and not got["ctx"]["mastered"]
     head = premise.headline(list(got.values()), [])
     assert head["sft_mem_ctx"]["ctx_composition"] == 78.0 and head["sft_mem_ctx_mastered"] is False
+
+
+def test_zero_shot_answers_apart_by_the_copy_and_the_readme_sentence():
+    """The copyable questions are a subset of the in-prompt ones: what is left must follow the chain. The README
+    sentence names the three kinds, or the two of a report drawn before the copy was counted apart."""
+    from src.analysis.premise import zero_shot_by_answer
+    from src.analysis.readme import answers_sentence
+
+    def rows(model, prompt, copy, recalled):  # (correct, questions) per kind, one seed
+        return [{"model": model, "level": "zero_shot", "answer": k, "correct": c, "questions": n}
+                for k, (c, n) in (("in the prompt", prompt), ("copyable", copy), ("recalled only", recalled))]
+
+    by = zero_shot_by_answer(rows("SFT(Mem+Ctx)", (3, 10), (2, 4), (1, 10))
+                             + rows("SFT(Mem+Ctx)->RL(Comp)", (8, 10), (4, 4), (2, 10)))
+    assert by["SFT(Mem+Ctx)"] == {"in the prompt": 30.0, "copyable": 50.0, "recalled only": 10.0,
+                                  "printed, not to copy": 16.7}
+    text = answers_sentence({"premise": {"zero_shot_by_answer": by}})
+    assert "SFT(Mem+Ctx) -> RL(Comp): answer to copy 50.0% -> 100.0%, printed, not to copy 16.7% -> 66.7%, " \
+           "recalled only 10.0% -> 20.0%." in text
+    old = {m: {"in the prompt": v["in the prompt"], "recalled only": v["recalled only"]} for m, v in by.items()}
+    assert "in the prompt 30.0% -> 80.0%, recalled only 10.0% -> 20.0%" in \
+        answers_sentence({"premise": {"zero_shot_by_answer": old}})

@@ -119,13 +119,17 @@ def shortcut_rows(data: Path) -> list[dict]:
 
 
 def zero_shot_by_answer(sources: list[dict]) -> dict:
-    """{model: {'in the prompt': %, 'recalled only': %}} at Comp Zero-shot, summed over seeds (the report's
-    answer-source table): whether a model's Zero-shot accuracy, and RL's gain, rest on the copy."""
+    """{model: {'in the prompt': %, 'recalled only': %, 'copyable': %, 'printed, not to copy': %}} at Comp
+    Zero-shot, summed over seeds (the report's answer-source tables): whether a model's Zero-shot accuracy, and
+    RL's gain, rest on the copy (None where a kind has no questions)."""
     out: dict = {}
     for r in sources:
         if r["level"] == "zero_shot":
             cell = out.setdefault(r["model"], {}).setdefault(r["answer"], [0, 0])
             cell[0], cell[1] = cell[0] + r["correct"], cell[1] + r["questions"]
+    for kinds in out.values():  # copyable is a subset of in the prompt: the rest must follow the chain
+        if "copyable" in kinds:
+            kinds["printed, not to copy"] = [a - b for a, b in zip(kinds["in the prompt"], kinds["copyable"])]
     return {m: {k: round(100 * c / n, 1) if n else None for k, (c, n) in kinds.items()} for m, kinds in out.items()}
 
 

@@ -116,10 +116,13 @@ def answers_sentence(head: dict) -> str:
     for base in (ATOMIC, "SFT(Comp)", "SFT(Ctx)", "SFT(Mem)"):
         before, after = by.get(base), by.get(f"{base}->RL(Comp)")
         if before and after:
-            parts.append(f"{base} -> RL(Comp): in the prompt {before['in the prompt']:.1f}% -> "
-                         f"{after['in the prompt']:.1f}%, recalled only {before['recalled only']:.1f}% -> "
-                         f"{after['recalled only']:.1f}%")
-    return ("Comp Zero-shot by where the answer is (summed over seeds): " + "; ".join(parts) + "."
+            kinds = [k for k in ("copyable", "printed, not to copy") if before.get(k) is not None] \
+                or ["in the prompt"]  # reports drawn before the copy was counted apart
+            parts.append(f"{base} -> RL(Comp): " + ", ".join(
+                f"{'answer to copy' if k == 'copyable' else k} {before[k]:.1f}% -> {after[k]:.1f}%"
+                for k in (*kinds, "recalled only")))
+    return ("Comp Zero-shot by where the answer is (summed over seeds; *answer to copy*: the prompt states one "
+            "fact with the final relation, the answer): " + "; ".join(parts) + "."
             if parts else "No RL(Comp) recipe in this study.")
 
 
