@@ -356,7 +356,7 @@ def test_comp_accuracy_apart_by_whether_the_prompt_prints_the_answer(tmp_path):
     from types import SimpleNamespace
 
     from src.analysis.per_model import answer_source_rows
-    from src.analysis.render import answer_source_section
+    from src.analysis.premise import answer_source_section
 
     facts = [("B", "awards", "Oak Prize"), ("C", "awards", "Elm Medal"), ("A", "boss", "B"), ("D", "birth_place", "Lima")]
     (tmp_path / "facts.jsonl").write_text("".join(json.dumps({"subject": s, "relation": r, "object": o}) + "\n"

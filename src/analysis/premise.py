@@ -7,7 +7,9 @@ Three tables for REPORT.md and headline.json:
   on the questions it trained on, the I.I.D. ones, the same with the answer swapped, and without the context;
 - the copy shortcut, per Comp test level, counted from the data alone: of the questions whose prompt
   prints the answer, those where the prompt states exactly one fact with the question's final relation and
-  that fact's object is the answer (copying it is right without following the chain).
+  that fact's object is the answer (copying it is right without following the chain);
+and, for "What the Comp verdicts rest on", each model's Comp accuracy apart by where the answer is (copyable,
+printed but not to copy, recalled only) and RL(Comp)'s Zero-shot gain on each kind.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from ..data.relations import BY_NAME
 from ..io import read_jsonl
 from ..models import Model
 from ..recipes import chain_label, model_chains, slug_steps
-from .claims import ATOMIC
+from .claims import ATOMIC, fmt
 from .intervals import mean_ci
 from .tables import LEVEL_NAMES, accuracies, cell_text
 
@@ -131,6 +133,62 @@ def zero_shot_by_answer(sources: list[dict]) -> dict:
         if "copyable" in kinds:
             kinds["printed, not to copy"] = [a - b for a, b in zip(kinds["in the prompt"], kinds["copyable"])]
     return {m: {k: round(100 * c / n, 1) if n else None for k, (c, n) in kinds.items()} for m, kinds in out.items()}
+
+
+def answer_source_section(rows: list[dict]) -> list[str]:
+    """Comp exact match by whether the prompt prints the answer, per model and level, summed over seeds."""
+    if not rows:
+        return []
+    kinds = ("in the prompt", "recalled only")
+    L = ["Comp exact match (%) by where the final answer is, summed over seeds: *in the prompt* where the "
+         "context paragraph states it (reading alone can answer), *recalled only* where a parametric hop "
+         "ends the chain.", "",
+         "| model | " + " | ".join(f"{LEVEL_NAMES[lv]}, {k}" for lv in LEVELS for k in kinds) + " |",
+         "|---|" + "---:|" * (len(LEVELS) * len(kinds))]
+    for model in dict.fromkeys(r["model"] for r in rows):
+        cells = []
+        for lv in LEVELS:
+            for k in kinds:
+                rs = [r for r in rows if r["model"] == model and r["level"] == lv and r["answer"] == k]
+                n = sum(r["questions"] for r in rs)
+                cells.append(f"{fmt(100 * sum(r['correct'] for r in rs) / n if n else None)} (n={n})")
+        L.append(f"| {model} | " + " | ".join(cells) + " |")
+    return L + [""] + zero_shot_gain_by_kind(rows)
+
+
+def zero_shot_gain_by_kind(rows: list[dict]) -> list[str]:
+    """RL(Comp)'s Zero-shot gain apart by what the prompt gives: the answer to copy (the only stated fact with
+    the final relation), the answer printed but not to copy (reading must follow the chain), or no answer (a
+    recalled hop ends the chain). Summed over seeds."""
+    def pct(model, kind):
+        rs = [r for r in rows if r["model"] == model and r["level"] == "zero_shot" and r["answer"] == kind]
+        return sum(r["correct"] for r in rs), sum(r["questions"] for r in rs)
+
+    def cell(model, kind):
+        if kind == "not copyable":  # in the prompt, minus the copyable ones
+            (c1, n1), (c2, n2) = pct(model, "in the prompt"), pct(model, "copyable")
+            return c1 - c2, n1 - n2
+        return pct(model, kind)
+
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    pairs = [(m.rsplit("->", 1)[0], m) for m in models if m.endswith("->RL(Comp)") and m.rsplit("->", 1)[0] in models]
+    kinds = {"copyable": "answer to copy", "not copyable": "answer printed, not to copy",
+             "recalled only": "recalled only"}
+    if not pairs or not any(r["answer"] == "copyable" for r in rows):
+        return []
+    L = ["Comp Zero-shot exact match (%) before -> after RL(Comp), apart by what the prompt gives: *answer to copy* "
+         "(the prompt states one fact with the question's final relation, and it is the answer), *answer printed, "
+         "not to copy* (the answer is printed, but beside other facts of that relation or as another relation's "
+         "object: only following the chain finds it), *recalled only* (a recalled hop ends the chain). Summed "
+         "over seeds.",
+         "", "| RL | " + " | ".join(kinds.values()) + " |", "|---|" + "---:|" * len(kinds)]
+    for base, rl in pairs:
+        cells = []
+        for k in kinds:
+            (cb, n), (ca, _) = cell(base, k), cell(rl, k)
+            cells.append(f"{fmt(100 * cb / n if n else None)} -> {fmt(100 * ca / n if n else None)} (n={n})")
+        L.append(f"| {rl} | " + " | ".join(cells) + " |")
+    return L + [""]
 
 
 def headline(atomic: list[dict], shortcut: list[dict], sources: list[dict] | None = None,
