@@ -91,6 +91,10 @@ BAD_EDITS = {
     "a finding of an unknown preset": (lambda raw: raw["findings"][0].update(studies=["default", "rihc"]),
                                        "findings[0] ('What per-task levels change in the small world') names unknown "
                                        "presets ['rihc']"),
+    "a pool part that differs beyond its seeds": (lambda raw: raw["presets"]["read_d1_q24k_s1"].update(
+        questions={"seed": 7}), "pools[0]: part 'read_d1_q24k_s1' differs from 'read_d1_q24k' in ['questions']"),
+    "pool parts that miss a seed": (lambda raw: raw["presets"]["read_d1_q24k_s2"].update(seeds=[1]),
+                                    "pools[0]: the parts' seeds [0, 1, 1] are not 'read_d1_q24k''s [0, 1, 2]"),
     "a finding's knob that is no parameter": (lambda raw: raw["findings"][0].update(knobs=["training.sft.epoch"]),
                                               "findings[0] knob 'training.sft.epoch' is not a parameter"),
     "a finding's cell without a task and level": (lambda raw: raw["findings"][0].update(cells=["SFT(Comp) zero_shot"]),

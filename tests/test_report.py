@@ -518,3 +518,60 @@ def test_accuracy_by_path_length_and_standardized_to_the_iid_mix(tmp_path):
     # I.I.D.: injected i2a (right), i2c (wrong): 50.0 of 2; new i2b, i3 (both right): 100.0 of 2
     assert "| SFT(Mem+Ctx) | I.I.D. | 50.0 (2) | 100.0 (2) |" in "\n".join(path_length.start_section(rows))
     assert rows[0]["model"] == "SFT(Mem+Ctx)" and rows[0]["seed"] == 0
+
+
+def test_a_study_run_one_seed_per_preset_is_joined_into_the_study(tmp_path):
+    """`pools`: parts that ran one seed each are joined into the study's metrics (the base model once),
+    claims over all seeds, premise and summed cost; while a part has not run nothing is written."""
+    import json
+
+    from src.analysis.pool import join
+    from src.analysis.tables import read_csv
+    from src.params.settings.pools import Pool
+
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw["presets"].update({"whole": {"extends": "quick", "seeds": [0, 1, 2],
+                                     "recipes": ["SFT(Mem+Ctx)->RL(Comp)", "SFT(Comp)->RL(Comp)", "SFT(Mem)->RL(Comp)"]},
+                           **{f"whole_s{i}": {"extends": "whole", "seeds": [i]} for i in range(3)}})
+    raw["pools"] = [{"study": "whole", "parts": ["whole_s0", "whole_s1", "whole_s2"]}]
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw))
+    pool, results = Pool(study="whole", parts=["whole_s0", "whole_s1", "whole_s2"]), tmp_path / "results"
+    shortcut = [{"level": lv, "questions": 10, "in_prompt": 4, "copyable": 0, "share": 0.0}
+                for lv in ("iid", "composition", "zero_shot")]
+    base = [{"model": "Base (knowledge injection)", "seed": "", "task": "mem", "level": "iid", "accuracy": 0.0, "n": 9}]
+    for i in range(3):
+        part = results / f"whole_s{i}"
+        part.mkdir(parents=True)
+        seed_rows = [{**r, "seed": i} for r in rows_for({m: {lv: [v[i]] for lv, v in lvs.items()}
+                                                          for m, lvs in PAPER_LIKE.items()})]
+        with open(part / "metrics.csv", "w") as f:
+            w = csv.DictWriter(f, fieldnames=["model", "seed", "task", "level", "accuracy", "n"])
+            w.writeheader()
+            w.writerows(base + seed_rows)
+        reading = {"SFT(Mem+Ctx)": {"seen": 100.0, "iid": 97.0 + i, "swapped": 95.0, "no_context": 0.0,
+                                    "kept_old": 0.0}}
+        if i < 2:  # the last part has not run yet
+            (part / "headline.json").write_text(json.dumps({
+                "premise": {"shortcut": shortcut, "reading": reading}, "data_design": "d", "parameters": 5,
+                "wall_minutes": 70.0, "job_minutes": 120.0, "cpu_minutes": 110.0, "machine": "AMD EPYC (AVX2)"}))
+    assert not join(pool, params, results) and not (results / "whole").exists()
+    (results / "whole_s2" / "headline.json").write_text((results / "whole_s1" / "headline.json").read_text()
+                                                        .replace('"iid": 98.0', '"iid": 99.0'))
+    assert join(pool, params, results)
+    joined = read_csv(results / "whole" / "metrics.csv")
+    assert [r for r in joined if r["seed"] == ""] == base  # the base model once
+    assert len(joined) == 1 + len(rows_for(PAPER_LIKE))
+    assert {r["seed"] for r in joined} == {"", "0", "1", "2"}
+    head = json.loads((results / "whole" / "headline.json").read_text())
+    assert head["claims"]["1"]["verdict"] == "reproduced" and head["claims"]["3"]["verdict"] == "reproduced"
+    assert head["wall_minutes"] == 210.0 and head["cpu_minutes"] == 330.0 and head["machine"] == "AMD EPYC (AVX2)"
+    assert head["premise"]["reading"]["SFT(Mem+Ctx)"]["iid"] == 98.0  # mean of 97, 98, 99
+    text = (results / "whole" / "REPORT.md").read_text()
+    assert "| SFT(Mem+Ctx) | 100.0 ± 0.0 | 98.0 ± 2.5 |" in text  # the reading probes over the three parts
+    assert "[whole_s2](../whole_s2/REPORT.md)" in text and "The shortcut is closed at every level." in text
+    (results / "whole_s2" / "headline.json").write_text(json.dumps({
+        **json.loads((results / "whole_s2" / "headline.json").read_text()),
+        "premise": {"shortcut": [{**shortcut[0], "copyable": 3}, *shortcut[1:]]}}))
+    with pytest.raises(SystemExit, match="the parts' copy-shortcut counts differ"):
+        join(pool, params, results)

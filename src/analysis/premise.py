@@ -199,6 +199,7 @@ def headline(atomic: list[dict], shortcut: list[dict], sources: list[dict] | Non
     cells = {f"{r['task']}_{lv}": round(mean_ci(r[lv])[0], 1) for r in mine for lv in LEVELS if r[lv]}
     return {"sft_mem_ctx": cells, "sft_mem_ctx_mastered": all(r["mastered"] for r in mine) if mine else None,
             "shortcut_share": {r["level"]: r["share"] for r in shortcut},
+            "shortcut": shortcut,  # the counts behind the shares (a joined study redraws the table from them)
             "zero_shot_by_answer": zero_shot_by_answer(sources or []),
             "reading": {r["model"]: {k: round(mean_ci(r[k])[0], 1) for k in (*READING_PROBES, "kept_old")}
                         for r in reading or []}}

@@ -109,6 +109,28 @@ def _check_findings(findings: list[dict], presets: dict, where: str) -> None:
                                   "key of params.yaml (docs/parameters.md), e.g. training.sft.epochs") from None
 
 
+def _check_pools(pools: list[dict], raw: dict, where: str) -> None:
+    """A pool's parts are its study but for the seeds, and share out exactly its seeds, one seed to a part."""
+    presets = raw.get("presets", {}) or {}
+    for i, pool in enumerate(pools):
+        unknown = [p for p in (pool["study"], *pool["parts"]) if p != "default" and p not in presets]
+        if unknown:
+            raise ConfigError(f"{where}: pools[{i}] names unknown presets {unknown}; add them under `presets:`")
+        whole = resolve(raw, pool["study"])
+        seeds: list[int] = []
+        for part in pool["parts"]:
+            cfg = resolve(raw, part)
+            differ = sorted(k for k in set(whole) | set(cfg) if k not in ("preset", "seeds")
+                            and whole.get(k) != cfg.get(k))
+            if differ:
+                raise ConfigError(f"{where}: pools[{i}]: part {part!r} differs from {pool['study']!r} in {differ}; "
+                                  f"a part may change only `seeds` (give it `extends: {pool['study']}`)")
+            seeds += cfg["seeds"]
+        if sorted(seeds) != sorted(whole["seeds"]):
+            raise ConfigError(f"{where}: pools[{i}]: the parts' seeds {sorted(seeds)} are not {pool['study']!r}'s "
+                              f"{sorted(whole['seeds'])}, each once; give each part its own share of them")
+
+
 def load_params(path: str | Path = "params.yaml", preset: str | None = None, every_preset: bool = True) -> dict:
     """The checked parameters of one preset (default: the file's `preset` key). Planning (Snakemake,
     `python -m src.params.check`) checks every preset, so a typo in any fails before a job starts."""
@@ -137,6 +159,7 @@ def load_params(path: str | Path = "params.yaml", preset: str | None = None, eve
         if unknown:
             raise ConfigError(f"{path}: {key} names unknown presets {unknown}; add them under `presets:`")
     _check_findings(raw.get("findings") or [], presets, str(path))
+    _check_pools(raw.get("pools") or [], raw, str(path))
     cfg["recipes"] = canonical_recipes(cfg["recipes"], f"{path} (preset {preset!r})")
     return cfg
 

@@ -9,6 +9,7 @@ from .generic import Generic
 from .grpo import GRPO
 from .inject import Inject
 from .model import Model
+from .pools import Pool
 from .questions import Questions
 from .resources import Resources
 from .sft import SFT
@@ -39,7 +40,7 @@ class Params:
     training: Training = param("the three training stages")
     resources: Resources = param("scheduling of each kind of job, locally and under SLURM (profiles/slurm)")
     evaluation: Evaluation = param("evaluation of every model")
-    # the three below choose what the sweep tables compare: no study reads them (operational: no rerun)
+    # the four below choose what the sweep tables compare and join: no study reads them (operational: no rerun)
     sweep: list[str] = param("presets that `python -m src.analysis.sweep` compares claim by claim", unique=True,
                              operational=True)
     scaling: list[str] = param("presets of one world and regime that differ in the model's size; `python -m "
@@ -47,3 +48,5 @@ class Params:
                                "(results/scaling.md)", unique=True, operational=True)
     findings: list[Finding] = param("comparisons of sweep studies that `python -m src.analysis.sweep` writes up in "
                                     "results/findings.md (and the README)", operational=True)
+    pools: list[Pool] = param("studies run one seed per preset (a study too long for one sitting); `python -m "
+                              "src.analysis.pool` joins the parts that ran into results/STUDY/", operational=True)

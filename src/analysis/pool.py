@@ -1,0 +1,134 @@
+"""Entry point: join a study run one seed per preset (params.yaml `pools`) into the study the parts make.
+
+    python -m src.analysis.pool            # every pool whose parts have all run
+
+A study too long for one sitting runs as parts, presets identical but for their seeds (src/params/check.py
+refuses any other difference), each a whole Snakemake run whose report is committed. What is joined here
+is what the committed files hold: the parts' metrics.csv (rows are per seed: joining them is the study's
+metrics.csv), their headline.json (the copy shortcut's counts, the same data in every part; the reading
+probes' means, one seed each) and their cost. results/<study>/ receives metrics.csv, results.md,
+summary.json, headline.json, figures/comp_levels.png and a REPORT.md with the claims over all seeds, the
+Comp table beside the paper's, the premise and the cost; pass@k, error localisation and the rest stay in
+each part's own report (their first seed), linked from it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import yaml
+
+from ..io import atomic_write_text
+from ..params.check import results_dir, study
+from . import premise
+from .claims import verdicts
+from .figures import comp_figure
+from .render import claims_table, study_values
+from .tables import comp_beside_paper, read_csv, summary, to_csv, to_markdown
+
+log = logging.getLogger(__name__)
+
+
+def part_reading(heads: list[dict]) -> list[dict]:
+    """premise.reading_rows' shape from the parts' headline means (one seed per part, to 0.1 points)."""
+    out: dict[str, dict] = {}
+    for head in heads:
+        for model, r in ((head.get("premise") or {}).get("reading") or {}).items():
+            row = out.setdefault(model, {"model": model, "n": {}, "kept_old": [],
+                                         **{k: [] for k in premise.READING_PROBES}})
+            for k in (*premise.READING_PROBES, "kept_old"):
+                row[k].append(r[k])
+    return list(out.values())
+
+
+def cost(heads: list[dict]) -> dict:
+    """The joined study's cost: the parts' minutes added (they ran one after another), and their machines."""
+    def total(key):
+        values = [h.get(key) for h in heads]
+        return None if None in values else round(sum(values), 1)
+    return {"wall_minutes": total("wall_minutes"), "job_minutes": total("job_minutes"),
+            "cpu_minutes": total("cpu_minutes"), "machine": " + ".join(dict.fromkeys(h["machine"] for h in heads))}
+
+
+def join(pool, params_path: Path, results: Path) -> bool:
+    """Write results/<study>/ from its parts; False (nothing written) while a part has not run."""
+    missing = [p for p in pool.parts if not (results / p / "metrics.csv").exists()
+               or not (results / p / "headline.json").exists()]
+    if missing:
+        log.info("pool %s: parts not run yet: %s", pool.study, ", ".join(missing))
+        return False
+    p = study(params_path, pool.study)
+    rows = [r for part in pool.parts for r in read_csv(results / part / "metrics.csv")]
+    order = {m: i for i, m in enumerate(dict.fromkeys(r["model"] for r in rows))}
+    base = [r for r in rows if r["seed"] == ""]  # the base model: one for all seeds, evaluated in every part
+    if any(b["accuracy"] != next(x for x in base if (x["task"], x["level"]) == (b["task"], b["level"]))["accuracy"]
+           for b in base):
+        raise SystemExit(f"pool {pool.study}: the parts' base models differ; rerun the parts from one commit")
+    rows = list({(r["task"], r["level"]): r for r in base}.values()) + sorted(
+        (r for r in rows if r["seed"] != ""), key=lambda r: (order[r["model"]], int(r["seed"])))
+    heads = [json.loads((results / part / "headline.json").read_text()) for part in pool.parts]
+    shortcuts = [(h.get("premise") or {}).get("shortcut") for h in heads]
+    old = [part for part, s in zip(pool.parts, shortcuts) if s is None]
+    if old:
+        raise SystemExit(f"pool {pool.study}: the headline.json of {old} predates the copy-shortcut counts; redraw "
+                         "each part's report where its outputs are (snakemake --cores all --forcerun report "
+                         "--config preset=PART)")
+    if any(s != shortcuts[0] for s in shortcuts):  # one world and question set: the parts must agree
+        raise SystemExit(f"pool {pool.study}: the parts' copy-shortcut counts differ, so their data differ; "
+                         "rerun the parts from one commit")
+    out = results / pool.study
+    claims = verdicts(rows)
+    atomic = premise.atomic_rows(rows, p.recipes)
+    reading = part_reading(heads)
+    for r in reading:
+        r["n"] = {k: p.evaluation.reading_questions for k in premise.READING_PROBES}
+    atomic_write_text(out / "metrics.csv", to_csv(rows))
+    atomic_write_text(out / "results.md", to_markdown(p, rows))
+    atomic_write_text(out / "summary.json", json.dumps(summary(p.recipes, rows), indent=2) + "\n")
+    comp_figure(rows, p.recipes, out / "figures" / "comp_levels.png")
+    spent = cost(heads)
+    head = {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
+            "data_design": heads[0].get("data_design"), "parameters": heads[0].get("parameters"),
+            "premise": {**premise.headline(atomic, shortcuts[0]),
+                        "reading": {r["model"]: {k: round(sum(r[k]) / len(r[k]), 1)
+                                                 for k in (*premise.READING_PROBES, "kept_old")} for r in reading}},
+            "parts": pool.parts, **spent}
+    atomic_write_text(out / "headline.json", json.dumps(head, indent=2) + "\n")
+    seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
+    L = [f"# Report: does RL synthesize a composite skill, or only amplify? (preset `{pool.study}`, joined)", "",
+         f"Joined by `python -m src.analysis.pool` from {len(pool.parts)} studies run one after another, "
+         f"identical but for their seeds (seeds {', '.join(seeds)}): "
+         + ", ".join(f"[{part}](../{part}/REPORT.md)" for part in pool.parts)
+         + ". Each ran as `snakemake --cores all --config preset=PART`; pass@k, error localisation, hidden states "
+           "and training curves are in each part's report (its seed).", ""]
+    L += claims_table(claims)
+    L += ["", "## Comp exact match (%), mean ± 95% CI over seeds", "", "![Comp by recipe](figures/comp_levels.png)",
+          "", *comp_beside_paper(rows, p.recipes), "",
+          "Every task, model and seed: [results.md](results.md), [metrics.csv](metrics.csv).", ""]
+    L += premise.section(atomic, shortcuts[0], reading)
+    L += ["## Cost", "", "| part | seeds | wall min | job min | CPU min | machine |", "|---|---|---:|---:|---:|---|"]
+    for part, h in zip(pool.parts, heads):
+        part_seeds = sorted({r["seed"] for r in read_csv(results / part / "metrics.csv") if r["seed"] != ""})
+        L.append(f"| {part} | {', '.join(part_seeds)} | {h.get('wall_minutes')} | {h.get('job_minutes')} | "
+                 f"{h.get('cpu_minutes')} | {h['machine']} |")
+    L += [f"| all | {', '.join(seeds)} | {spent['wall_minutes']} | {spent['job_minutes']} | {spent['cpu_minutes']} "
+          f"| {spent['machine']} |", "", "## Parameters", "", "```yaml",
+          yaml.safe_dump(study_values(p), sort_keys=False, width=110).rstrip(), "```", ""]
+    atomic_write_text(out / "REPORT.md", "\n".join(L))
+    log.info("wrote %s", out / "REPORT.md")
+    return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--params", default="params.yaml", type=Path)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for pool in study(args.params).pools:
+        join(pool, args.params, results_dir(pool.study).parent)
+
+
+if __name__ == "__main__":
+    main()
