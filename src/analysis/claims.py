@@ -98,3 +98,8 @@ def verdicts(rows: list[dict]) -> list[dict]:
                     "paper": "bases of similar accuracy gain very differently",
                     "target": "two bases within 5 points whose RL gains differ by >= 10", "verdict": v})
     return out
+
+
+def claim_values(claims: list[dict]) -> dict:
+    """headline.json's claims: {number: {verdict, ours}}."""
+    return {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims}

@@ -23,7 +23,7 @@ import yaml
 from ..io import atomic_write_text
 from ..params.check import results_dir, study
 from . import premise
-from .claims import verdicts
+from .claims import claim_values, verdicts
 from .figures import comp_figure
 from .render import claims_table, study_values
 from .tables import comp_beside_paper, read_csv, summary, to_csv, to_markdown
@@ -62,11 +62,11 @@ def join(pool, params_path: Path, results: Path) -> bool:
     p = study(params_path, pool.study)
     rows = [r for part in pool.parts for r in read_csv(results / part / "metrics.csv")]
     order = {m: i for i, m in enumerate(dict.fromkeys(r["model"] for r in rows))}
-    base = [r for r in rows if r["seed"] == ""]  # the base model: one for all seeds, evaluated in every part
-    if any(b["accuracy"] != next(x for x in base if (x["task"], x["level"]) == (b["task"], b["level"]))["accuracy"]
-           for b in base):
-        raise SystemExit(f"pool {pool.study}: the parts' base models differ; rerun the parts from one commit")
-    rows = list({(r["task"], r["level"]): r for r in base}.values()) + sorted(
+    base: dict[tuple, dict] = {}  # the base model: one for all seeds, evaluated in every part
+    for r in (r for r in rows if r["seed"] == ""):
+        if base.setdefault((r["task"], r["level"]), r)["accuracy"] != r["accuracy"]:
+            raise SystemExit(f"pool {pool.study}: the parts' base models differ; rerun the parts from one commit")
+    rows = list(base.values()) + sorted(
         (r for r in rows if r["seed"] != ""), key=lambda r: (order[r["model"]], int(r["seed"])))
     heads = [json.loads((results / part / "headline.json").read_text()) for part in pool.parts]
     shortcuts = [(h.get("premise") or {}).get("shortcut") for h in heads]
@@ -89,11 +89,8 @@ def join(pool, params_path: Path, results: Path) -> bool:
     atomic_write_text(out / "summary.json", json.dumps(summary(p.recipes, rows), indent=2) + "\n")
     comp_figure(rows, p.recipes, out / "figures" / "comp_levels.png")
     spent = cost(heads)
-    head = {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
-            "data_design": heads[0].get("data_design"), "parameters": heads[0].get("parameters"),
-            "premise": {**premise.headline(atomic, shortcuts[0]),
-                        "reading": {r["model"]: {k: round(sum(r[k]) / len(r[k]), 1)
-                                                 for k in (*premise.READING_PROBES, "kept_old")} for r in reading}},
+    head = {"claims": claim_values(claims), "data_design": heads[0].get("data_design"),
+            "parameters": heads[0].get("parameters"), "premise": premise.headline(atomic, shortcuts[0], None, reading),
             "parts": pool.parts, **spent}
     atomic_write_text(out / "headline.json", json.dumps(head, indent=2) + "\n")
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})

@@ -22,7 +22,7 @@ from ..params import stages
 from ..recipes import share_recipes
 from . import curves, figures, path_length, premise
 from . import shifts as hidden
-from .claims import AMPL, CLAIM_MODELS, SYNTH, verdicts
+from .claims import AMPL, CLAIM_MODELS, SYNTH, claim_values, verdicts
 from .cost import speed_rows, wall_span
 from .outputs import at
 from .passk import passk_advantages, passk_curves, passk_rows
@@ -53,7 +53,7 @@ def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | 
              design: str, premise_values: dict | None = None) -> dict:
     """The study in a few values: each claim's verdict and figures, its data design and premise (atomic skills,
     copy shortcut), the model's size, and what the study cost on which machine."""
-    return {"claims": {c["claim"].split(".")[0]: {"verdict": c["verdict"], "ours": c["ours"]} for c in claims},
+    return {"claims": claim_values(claims),
             "data_design": design, "premise": premise_values, "parameters": parameters,
             "wall_minutes": None if wall_s is None else round(wall_s / 60, 1),
             "job_minutes": round(sum(r["seconds"] for r in speed) / 60, 1),
