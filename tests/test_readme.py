@@ -1,7 +1,8 @@
 """The README's and the docs' commands, numbers and links come from the project, not from typing."""
 import re
+from pathlib import Path
 
-from src.analysis.readme import BLOCKS, DOCS, body_of, extract
+from src.analysis.readme import BLOCKS, DOCS, body_of, extract, other_studies
 
 from .conftest import ROOT
 
@@ -35,7 +36,34 @@ def test_tables_in_the_docs_are_the_committed_results():
                 found.add(name)
                 assert extract(text, name) == body_of(ROOT / "results/default", name, page), \
                     f"{page}: block '{name}' differs from results/: run `python -m src.analysis.readme`"
+        for name, other in other_studies(text):  # another study's block: copied from its own results
+            assert extract(text, f"{name}@{other}") == body_of(ROOT / "results" / other, name, page), \
+                f"{page}: block '{name}@{other}' differs from results/{other}/: run `python -m src.analysis.readme`"
     assert found == set(BLOCKS)
+
+
+def test_a_block_of_another_study_is_copied_from_its_results(tmp_path, monkeypatch):
+    """`verdicts@other` comes from results/other/, `verdicts` from the study named on the command line."""
+    import json
+
+    from src.analysis import readme
+    for study, verdict in (("default", "reproduced"), ("other", "not reproduced")):
+        (tmp_path / "results" / study).mkdir(parents=True)
+        claims = {str(n): {"verdict": verdict} for n in range(1, 5)}
+        (tmp_path / "results" / study / "headline.json").write_text(json.dumps({"claims": claims}))
+    page = tmp_path / "README.md"
+    page.write_text("<!-- BEGIN verdicts -->\n-\n<!-- END verdicts -->\n"
+                    "<!-- BEGIN verdicts@other -->\n-\n<!-- END verdicts@other -->\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(readme, "DOCS", ("README.md",))
+    monkeypatch.setattr(readme, "BLOCKS", {"verdicts": readme.BLOCKS["verdicts"]})
+    monkeypatch.setattr(readme, "results_dir", lambda preset: Path("results") / preset)
+    monkeypatch.setattr(readme, "study", lambda params, preset: type("S", (), {"preset": preset})())
+    monkeypatch.setattr("sys.argv", ["readme", "--preset", "default"])
+    readme.main()
+    text = page.read_text()
+    assert extract(text, "verdicts") == "Claims 1, 2, 3 and 4 reproduced."
+    assert extract(text, "verdicts@other") == "Claims 1, 2, 3 and 4 not reproduced."
 
 
 def test_parameter_reference_is_the_declarations():
@@ -51,7 +79,7 @@ def test_prose_numbers_come_from_the_results():
     results = ROOT / "results"
     sources = "\n".join(p.read_text() for p in [*sorted(results.glob("*/*.md")), *sorted(results.glob("*.md"))])
     for name in ("README.md", "docs/results.md"):
-        prose = re.sub(r"<!-- BEGIN (\w+) -->.*?<!-- END \1 -->", "", (ROOT / name).read_text(), flags=re.S)
+        prose = re.sub(r"<!-- BEGIN ([\w@]+) -->.*?<!-- END \1 -->", "", (ROOT / name).read_text(), flags=re.S)
         numbers = re.findall(r"(?<![\w.])\d+\.\d+(?![\w.])", re.sub(r"arXiv \d{4}\.\d{4,5}", "", prose))
         missing = [n for n in numbers if n not in sources]
         assert not missing, f"numbers in {name}'s prose that no results file holds: {missing}"

@@ -126,6 +126,40 @@ def test_packed_trainer_learns_as_trls_padded_one(smoke_data, tmp_path, stage):
     assert losses["packed"] == pytest.approx(losses["before"], rel=1e-4)
 
 
+@pytest.mark.parametrize("lora", [False, True])
+def test_the_lm_head_on_label_tokens_gives_the_models_own_loss_and_gradients(lora):
+    """SFT's CPU loss skips the LM head where no label is predicted: the same loss and the same gradient
+    for every trained weight as the model's own causal-LM loss over all positions, full model or LoRA."""
+    from peft import LoraConfig, get_peft_model
+
+    from src.training.packing import label_token_loss
+
+    examples = [{"input_ids": [1, 5, 6, 7, 8, 9, 10], "labels": [-100, -100, -100, 7, 8, 9, 10]},
+                {"input_ids": [1, 11, 12, 13], "labels": [-100, -100, 12, 13]},
+                {"input_ids": [1, 20, 21, 22, 23, 24, 25, 26], "labels": [-100, -100, -100, -100, -100, -100, 25, 26]}]
+    batch = PackedCollator(pad_token_id=0, row_width=1.5)(examples)
+    batch.pop("num_real_tokens")
+    results = []
+    for own in (True, False):
+        model = tiny_model().train()
+        if lora:
+            model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear",
+                                                     task_type="CAUSAL_LM"))
+            torch.manual_seed(1)  # LoRA's B starts at zero: give it weights, so A's gradient is not zero
+            for n, w in model.named_parameters():
+                if "lora_B" in n:
+                    w.data.normal_(0, 0.1)
+        loss = model(**batch, use_cache=False).loss if own else label_token_loss(model, **batch)
+        loss.backward()
+        results.append((loss.detach(), {n: w.grad for n, w in model.named_parameters() if w.requires_grad}))
+    (own_loss, own_grads), (loss, grads) = results
+    torch.testing.assert_close(loss, own_loss, atol=1e-6, rtol=1e-6)
+    assert grads.keys() == own_grads.keys() and len(grads) > 0
+    assert all(g is not None and g.abs().sum() > 0 for g in grads.values())  # every trained weight learns
+    for n in grads:
+        torch.testing.assert_close(grads[n], own_grads[n], atol=1e-6, rtol=1e-5)
+
+
 def test_sampled_tokens_have_the_models_own_log_probabilities():
     """The GRPO sampler (shared prompts read once, preallocated cache, finished rows dropped) draws each token
     from the model's own distribution: the log-probability it drew with equals the one a plain forward pass

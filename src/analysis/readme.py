@@ -1,7 +1,9 @@
 """Copy a finished study's tables into the README and docs/, between `<!-- BEGIN name -->` / `<!-- END name -->`.
 
 `python -m src.analysis.readme --preset default` after the study; tests/test_readme.py fails if a copy
-differs from results/, so no number in the README or the docs is typed by hand.
+differs from results/, so no number in the README or the docs is typed by hand. A block named
+`name@study` (e.g. `verdicts@read_d1_q24k`) is copied from results/<study>/ instead: another study's
+figures beside the default's.
 """
 from __future__ import annotations
 
@@ -49,6 +51,11 @@ def replace_block(text: str, name: str, body: str) -> str:
 def extract(readme: str, name: str) -> str | None:
     m = re.search(rf"<!-- BEGIN {name} -->\n(.*?)<!-- END {name} -->", readme, re.S)
     return m.group(1).strip() if m else None
+
+
+def other_studies(text: str) -> list[tuple[str, str]]:
+    """The (block, study) pairs of the page's `name@study` blocks, in page order."""
+    return [(b, st) for b, st in re.findall(r"<!-- BEGIN (\w+)@(\w+) -->", text) if b in BLOCKS]
 
 
 def body_of(results: Path, name: str, page: str = "README.md") -> str:
@@ -158,6 +165,8 @@ def main() -> None:
             if extract(text, name) is not None:
                 found.add(name)
                 text = replace_block(text, name, body_of(results, name, page))
+        for name, other in other_studies(text):
+            text = replace_block(text, f"{name}@{other}", body_of(results.parent / other, name, page))
         atomic_write_text(Path(page), text)
     if set(BLOCKS) - found:
         raise SystemExit(f"no page of {DOCS} has the blocks {sorted(set(BLOCKS) - found)}")

@@ -12,15 +12,17 @@ Why by hand: TRL's `padding_free=True` puts a whole batch in one row, whose atte
 Measured on the default study (2-core CPU, one thread; `python -m src.training.bench`): see docs/design.md,
 "How training is fast".
 
-`PackedSFTTrainer` is TRL's SFTTrainer with this collator and the model's own causal-LM loss on the
-CPU. TRL computes the loss with a fused, chunked LM head: a Triton kernel on GPUs, but on the CPU its
-torch fallback makes about ten passes over the [tokens, vocabulary] tile and took most of the step time.
+`PackedSFTTrainer` is TRL's SFTTrainer with this collator and, on the CPU, the causal-LM loss with the
+LM head on label tokens only. TRL computes the loss with a fused, chunked LM head: a Triton kernel on
+GPUs, but on the CPU its torch fallback makes about ten passes over the [tokens, vocabulary] tile and
+took most of the step time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from trl import SFTTrainer
 
 # A row holds examples up to this multiple of the batch's longest example: wide enough that rows fill
@@ -74,22 +76,42 @@ class PackedCollator:
 
 
 class PackedSFTTrainer(SFTTrainer):
-    """SFTTrainer on packed batches; the loss is the mean over the batch's label tokens, as TRL's."""
+    """SFTTrainer on packed batches; the loss is the mean over the batch's label tokens, as TRL's.
 
-    def __init__(self, *args, processing_class, **kwargs):
+    On the CPU the LM head runs only on the states that predict a label token (`label_head`): in SFT the
+    prompt carries no loss and is most of the tokens, so logits over all of them are wasted arithmetic
+    (measured: src.training.bench, "+ LM head on label tokens only"). Same loss and gradients as the
+    model's own loss (tests/test_trainers.py). `label_head=False`: the model's own loss, for the benchmark."""
+
+    def __init__(self, *args, processing_class, label_head: bool = True, **kwargs):
         super().__init__(*args, processing_class=processing_class,
                          data_collator=PackedCollator(processing_class.pad_token_id), **kwargs)
+        self.label_head = label_head
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         real = torch.tensor(inputs.pop("num_real_tokens"), device=self.accelerator.device)
         if inputs["input_ids"].is_cuda:  # TRL's fused LM head: no [tokens, vocabulary] logits in memory
             outputs = model(**inputs, use_cache=False, fused_lm_head=True)
+            loss = outputs.loss
+        elif self.label_head and not return_outputs and not isinstance(model, DistributedDataParallel):
+            outputs, loss = None, label_token_loss(model, **inputs)
         else:
             outputs = model(**inputs, use_cache=False)
+            loss = outputs.loss
         if model.training:  # TRL's token count, which the speed table reads (padding excluded)
             self._total_train_tokens += int(self.accelerator.gather_for_metrics(real).sum())
             self._metrics["train"]["num_tokens"] = [self._total_train_tokens]
-        return (outputs.loss, outputs) if return_outputs else outputs.loss
+        return (loss, outputs) if return_outputs else loss
+
+
+def label_token_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+    """The causal-LM loss (mean over label tokens) with the LM head applied only where it is needed: the state
+    at position t predicts token t + 1, so only states whose next token is a label reach the head."""
+    hidden = model.get_decoder()(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
+    target = labels[:, 1:]
+    keep = target != -100
+    logits = model.get_output_embeddings()(hidden[:, :-1][keep])
+    return torch.nn.functional.cross_entropy(logits.float(), target[keep])
 
 
 def packed_token_logps(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int,
