@@ -551,9 +551,13 @@ def test_a_study_run_one_seed_per_preset_is_joined_into_the_study(tmp_path):
             w.writerows(base + seed_rows)
         reading = {"SFT(Mem+Ctx)": {"seen": 100.0, "iid": 97.0 + i, "swapped": 95.0, "no_context": 0.0,
                                     "kept_old": 0.0}}
+        answers = {"SFT(Mem+Ctx)": {"copyable": None, "printed, not to copy": 30.0 + 3 * i, "recalled only": 10.0},
+                   "SFT(Mem+Ctx)->RL(Comp)": {"copyable": None, "printed, not to copy": 29.0,
+                                              "recalled only": 14.0 + 3 * i}}
         if i < 2:  # the last part has not run yet
             (part / "headline.json").write_text(json.dumps({
-                "premise": {"shortcut": shortcut, "reading": reading}, "data_design": "d", "parameters": 5,
+                "premise": {"shortcut": shortcut, "reading": reading, "zero_shot_by_answer": answers},
+                "data_design": "d", "parameters": 5,
                 "wall_minutes": 70.0, "job_minutes": 120.0, "cpu_minutes": 110.0, "machine": "AMD EPYC (AVX2)"}))
     assert not join(pool, params, results) and not (results / "whole").exists()
     (results / "whole_s2" / "headline.json").write_text((results / "whole_s1" / "headline.json").read_text()
@@ -570,6 +574,11 @@ def test_a_study_run_one_seed_per_preset_is_joined_into_the_study(tmp_path):
     text = (results / "whole" / "REPORT.md").read_text()
     assert "| SFT(Mem+Ctx) | 100.0 ± 0.0 | 98.0 ± 2.5 |" in text  # the reading probes over the three parts
     assert "[whole_s2](../whole_s2/REPORT.md)" in text and "The shortcut is closed at every level." in text
+    # Zero-shot apart by where the answer is: each kind's mean over the parts (s2 copies s1's: 30, 33, 33)
+    by = head["premise"]["zero_shot_by_answer"]
+    assert by["SFT(Mem+Ctx)"] == {"copyable": None, "printed, not to copy": 32.0, "recalled only": 10.0}
+    assert by["SFT(Mem+Ctx)->RL(Comp)"]["recalled only"] == 16.0
+    assert "| SFT(Mem+Ctx)->RL(Comp) | - -> - | 32.0 -> 29.0 | 10.0 -> 16.0 |" in text
     (results / "whole_s2" / "headline.json").write_text(json.dumps({
         **json.loads((results / "whole_s2" / "headline.json").read_text()),
         "premise": {"shortcut": [{**shortcut[0], "copyable": 3}, *shortcut[1:]]}}))

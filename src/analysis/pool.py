@@ -6,10 +6,11 @@ A study too long for one sitting runs as parts, presets identical but for their 
 refuses any other difference), each a whole Snakemake run whose report is committed. What is joined here
 is what the committed files hold: the parts' metrics.csv (rows are per seed: joining them is the study's
 metrics.csv), their headline.json (the copy shortcut's counts, the same data in every part; the reading
-probes' means, one seed each) and their cost. results/<study>/ receives metrics.csv, results.md,
-summary.json, headline.json, figures/comp_levels.png and a REPORT.md with the claims over all seeds, the
-Comp table beside the paper's, the premise and the cost; pass@k, error localisation and the rest stay in
-each part's own report (their first seed), linked from it.
+probes' means and Comp Zero-shot apart by where the answer is, one seed each) and their cost.
+results/<study>/ receives metrics.csv, results.md, summary.json, headline.json, figures/comp_levels.png
+and a REPORT.md with the claims over all seeds, the Comp table beside the paper's, the premise, Zero-shot
+by where the answer is and the cost; pass@k, error localisation and the rest stay in each part's own
+report (their first seed), linked from it.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import yaml
 from ..io import atomic_write_text
 from ..params.check import results_dir, study
 from . import premise
-from .claims import claim_values, verdicts
+from .claims import claim_values, fmt, verdicts
 from .figures import comp_figure
 from .render import claims_table, study_values
 from .tables import comp_beside_paper, read_csv, summary, to_csv, to_markdown
@@ -41,6 +42,35 @@ def part_reading(heads: list[dict]) -> list[dict]:
             for k in (*premise.READING_PROBES, "kept_old"):
                 row[k].append(r[k])
     return list(out.values())
+
+
+def part_answers(heads: list[dict]) -> dict:
+    """premise.zero_shot_by_answer over the parts: each kind's mean over parts. The parts test the same questions
+    (the same data), so each kind has the same count in every part and the mean is the pooled share (to 0.1
+    points, as the parts round); None where a part has no such question."""
+    bys = [(h.get("premise") or {}).get("zero_shot_by_answer") or {} for h in heads]
+    out = {}
+    for model, kinds in bys[0].items():
+        out[model] = {}
+        for k in kinds:
+            values = [by.get(model, {}).get(k) for by in bys]
+            out[model][k] = None if None in values else round(sum(values) / len(values), 1)
+    return out
+
+
+def answers_section(by: dict) -> list[str]:
+    """RL(Comp)'s Zero-shot before -> after, apart by where the answer is (the parts' REPORT.md, pooled)."""
+    kinds = ("copyable", "printed, not to copy", "recalled only")
+    pairs = [(m.rsplit("->", 1)[0], m) for m in by if m.endswith("->RL(Comp)") and m.rsplit("->", 1)[0] in by]
+    if not pairs:
+        return []
+    L = ["## What the Comp verdicts rest on", "",
+         "Comp Zero-shot exact match (%) before -> after RL(Comp), apart by what the prompt gives (each part's "
+         "REPORT.md defines the kinds), mean over the parts: '-' where no test question is of that kind.", "",
+         "| RL | answer to copy | answer printed, not to copy | recalled only |", "|---|---:|---:|---:|"]
+    for base, rl in pairs:
+        L.append(f"| {rl} | " + " | ".join(f"{fmt(by[base].get(k))} -> {fmt(by[rl].get(k))}" for k in kinds) + " |")
+    return L + [""]
 
 
 def cost(heads: list[dict]) -> dict:
@@ -89,8 +119,10 @@ def join(pool, params_path: Path, results: Path) -> bool:
     atomic_write_text(out / "summary.json", json.dumps(summary(p.recipes, rows), indent=2) + "\n")
     comp_figure(rows, p.recipes, out / "figures" / "comp_levels.png")
     spent = cost(heads)
+    answers = part_answers(heads)
     head = {"claims": claim_values(claims), "data_design": heads[0].get("data_design"),
-            "parameters": heads[0].get("parameters"), "premise": premise.headline(atomic, shortcuts[0], None, reading),
+            "parameters": heads[0].get("parameters"),
+            "premise": {**premise.headline(atomic, shortcuts[0], None, reading), "zero_shot_by_answer": answers},
             "parts": pool.parts, **spent}
     atomic_write_text(out / "headline.json", json.dumps(head, indent=2) + "\n")
     seeds = sorted({r["seed"] for r in rows if r["seed"] != ""})
@@ -105,6 +137,7 @@ def join(pool, params_path: Path, results: Path) -> bool:
           "", *comp_beside_paper(rows, p.recipes), "",
           "Every task, model and seed: [results.md](results.md), [metrics.csv](metrics.csv).", ""]
     L += premise.section(atomic, shortcuts[0], reading)
+    L += answers_section(answers)
     L += ["## Cost", "", "| part | seeds | wall min | job min | CPU min | machine |", "|---|---|---:|---:|---:|---|"]
     for part, h in zip(pool.parts, heads):
         part_seeds = sorted({r["seed"] for r in read_csv(results / part / "metrics.csv") if r["seed"] != ""})
