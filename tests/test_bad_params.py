@@ -1,7 +1,6 @@
 """Bad parameters are refused at planning time, before any job: by the loader every entry point uses,
 by `snakemake -n` and by `dvc repro`, each with one line that names the key and what would be valid."""
 import re
-import time
 
 import pytest
 import yaml
@@ -190,16 +189,15 @@ def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path):
 def test_snakemake_refuses_before_any_job(tmp_path, name):
     work = copy_workflow(tmp_path / "wf")
     expected, preset = bad_params(work, name)
-    start = time.perf_counter()
     out = run(["snakemake", "-n", "--cores", "1"] + (["--config", f"preset={preset}"] if preset else []), work,
               check=False)
-    took = time.perf_counter() - start
     said = out.stdout + out.stderr
     assert out.returncode != 0 and expected in said, said[-2000:]
     assert "Error in params.yaml, nothing was run" in said
     assert "Traceback" not in said and "ConfigError in file" not in said  # the message, not a stack
     assert not (work / "results").exists()
-    assert took < 10
+    # refused while the Snakefile is read, before any job is planned (was a wall-clock bound: flaky under load)
+    assert "Building DAG of jobs" not in said
 
 
 @pytest.mark.slow
@@ -243,9 +241,7 @@ def test_dvc_repro_refuses_before_any_stage_writes(tmp_path):
     run(["dvc", "init", "--no-scm", "-q"], work)
     for name in ("heads not dividing the hidden size", "more questions than the world has"):
         expected, _ = bad_params(work, name)
-        start = time.perf_counter()
         out = run(["dvc", "repro"], work, check=False)
         said = out.stdout + out.stderr
         assert out.returncode != 0 and expected in said, said[-2000:]
-        assert not (work / "results").exists()
-        assert time.perf_counter() - start < 10
+        assert not (work / "results").exists()  # its first stage refused: no stage wrote anything
