@@ -61,7 +61,7 @@ def part_answers(heads: list[dict]) -> dict:
 def answers_section(by: dict) -> list[str]:
     """RL(Comp)'s Zero-shot before -> after, apart by where the answer is (the parts' REPORT.md, pooled)."""
     kinds = ("copyable", "printed, not to copy", "recalled only")
-    pairs = [(m.rsplit("->", 1)[0], m) for m in by if m.endswith("->RL(Comp)") and m.rsplit("->", 1)[0] in by]
+    pairs = premise.rl_pairs(list(by))
     if not pairs:
         return []
     L = ["## What the Comp verdicts rest on", "",

@@ -156,6 +156,11 @@ def answer_source_section(rows: list[dict]) -> list[str]:
     return L + [""] + zero_shot_gain_by_kind(rows)
 
 
+def rl_pairs(models) -> list[tuple[str, str]]:
+    """(base, base->RL(Comp)) for every RL(Comp) model whose base is among `models`, in their order."""
+    return [(m.rsplit("->", 1)[0], m) for m in models if m.endswith("->RL(Comp)") and m.rsplit("->", 1)[0] in models]
+
+
 def zero_shot_gain_by_kind(rows: list[dict]) -> list[str]:
     """RL(Comp)'s Zero-shot gain apart by what the prompt gives: the answer to copy (the only stated fact with
     the final relation), the answer printed but not to copy (reading must follow the chain), or no answer (a
@@ -171,7 +176,7 @@ def zero_shot_gain_by_kind(rows: list[dict]) -> list[str]:
         return pct(model, kind)
 
     models = list(dict.fromkeys(r["model"] for r in rows))
-    pairs = [(m.rsplit("->", 1)[0], m) for m in models if m.endswith("->RL(Comp)") and m.rsplit("->", 1)[0] in models]
+    pairs = rl_pairs(models)
     kinds = {"copyable": "answer to copy", "not copyable": "answer printed, not to copy",
              "recalled only": "recalled only"}
     if not pairs or not any(r["answer"] == "copyable" for r in rows):
