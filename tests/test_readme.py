@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from src.analysis.readme import BLOCKS, DOCS, body_of, extract, other_studies
+from src.analysis.readme import BLOCKS, DOCS, body_of, cost_sentence, extract, other_studies
 
 from .conftest import ROOT
 
@@ -92,6 +92,13 @@ def test_the_verdict_sentence_lists_each_claim_once():
     assert verdict_sentence(claims) == "Claims 2 and 4 reproduced; 1 and 3 partly."
     claims["2"]["verdict"] = "not reproduced"
     assert verdict_sentence(claims) == "Claim 4 reproduced; 1 and 3 partly; 2 not reproduced."
+
+
+def test_the_cost_sentence_says_how_a_pooled_study_ran():
+    one = {"wall_minutes": 70.0, "cpu_minutes": 120.5, "job_minutes": 80.0, "machine": "AMD EPYC (AVX512)"}
+    assert "(the span of its jobs)" in cost_sentence(one)
+    pooled = cost_sentence({**one, "parts": ["s0", "s1", "s2"]})
+    assert "(the spans of its 3 parts added)" in pooled and "120.5 CPU-minutes" in pooled
 
 
 def test_links_stay_inside_the_repository_and_resolve():

@@ -84,7 +84,9 @@ def claim_lines(head: dict) -> str:
 def cost_sentence(head: dict) -> str:
     """What the study cost and where it ran (headline.json: the report's Speed section)."""
     cpu = f", {head['cpu_minutes']} CPU-minutes" if head.get("cpu_minutes") is not None else ""
-    return (f"{head['wall_minutes']} min of wall time (the span of its jobs){cpu} and {head['job_minutes']} "
+    # a pooled study (src/analysis/pool.py) ran as parts one after another: its wall time is their spans added
+    span = f"the spans of its {len(head['parts'])} parts added" if head.get("parts") else "the span of its jobs"
+    return (f"{head['wall_minutes']} min of wall time ({span}){cpu} and {head['job_minutes']} "
             f"job-minutes on the {head['machine']}.")
 
 
