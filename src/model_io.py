@@ -127,6 +127,8 @@ def save_model(model, tokenizer, out: Path, stats: dict | None = None, curves: P
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if stats is not None:
+            from .workflow.code_deps import loaded_digest
+            stats = {**stats, "code": loaded_digest()}  # which source made it (compared across pooled runs)
             (tmp / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
         if curves is not None and curves.exists():
             shutil.copytree(curves, tmp / "curves")

@@ -579,8 +579,48 @@ def test_a_study_run_one_seed_per_preset_is_joined_into_the_study(tmp_path):
     assert by["SFT(Mem+Ctx)"] == {"copyable": None, "printed, not to copy": 32.0, "recalled only": 10.0}
     assert by["SFT(Mem+Ctx)->RL(Comp)"]["recalled only"] == 16.0
     assert "| SFT(Mem+Ctx)->RL(Comp) | - -> - | 32.0 -> 29.0 | 10.0 -> 16.0 |" in text
+    assert "That the parts ran the same code is not checked: whole_s0, whole_s1, whole_s2 predate" in text
+    # each part's models record the code that trained them: one stage chain, one code, whichever the seed
+    for i in range(3):
+        f = results / f"whole_s{i}" / "headline.json"
+        code = {"inject": "b0", f"seed{i}/sft-mem+ctx": "s1", f"seed{i}/sft-mem+ctx__grpo-comp": "g1"}
+        f.write_text(json.dumps({**json.loads(f.read_text()), "code": code}))
+    assert join(pool, params, results)
+    assert "Every part's models were trained by the same code" in (results / "whole" / "REPORT.md").read_text()
+    f = results / "whole_s2" / "headline.json"
+    f.write_text(f.read_text().replace('"g1"', '"g2"'))
+    with pytest.raises(SystemExit, match=r"sft-mem\+ctx__grpo-comp was trained by different code in whole_s0 and whole_s2"):
+        join(pool, params, results)
     (results / "whole_s2" / "headline.json").write_text(json.dumps({
         **json.loads((results / "whole_s2" / "headline.json").read_text()),
         "premise": {"shortcut": [{**shortcut[0], "copyable": 3}, *shortcut[1:]]}}))
     with pytest.raises(SystemExit, match="the parts' copy-shortcut counts differ"):
         join(pool, params, results)
+
+
+def test_a_saved_model_records_the_code_that_made_it(smoke_data, tmp_path):
+    """train_stats.json `code`: a digest of the package's source the saving process imported, gathered by the
+    report into headline.json (what the pool compares); another set of imported files, another digest."""
+    import json
+    import subprocess
+    import sys
+
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from src.analysis.report import code_digests
+    from src.model_io import save_model
+    from src.training.tokenizer import build_word_tokenizer
+    from src.workflow.code_deps import loaded_digest
+
+    tokenizer = build_word_tokenizer(smoke_data)
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, pad_token_id=tokenizer.pad_token_id)
+    save_model(LlamaForCausalLM(config), tokenizer, tmp_path / "m", stats={"steps": 1})
+    digest = json.loads((tmp_path / "m" / "train_stats.json").read_text())["code"]
+    assert digest == loaded_digest() and len(digest) == 16
+    assert code_digests({"seed0/sft-comp": tmp_path / "m", "untrained": tmp_path}) == {"seed0/sft-comp": digest}
+    alone = subprocess.run([sys.executable, "-c", "from src.workflow.code_deps import loaded_digest; "
+                            "print(loaded_digest())"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert len(alone.stdout.strip()) == 16 and alone.stdout.strip() != digest

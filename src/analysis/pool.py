@@ -82,6 +82,24 @@ def cost(heads: list[dict]) -> dict:
             "cpu_minutes": total("cpu_minutes"), "machine": " + ".join(dict.fromkeys(h["machine"] for h in heads))}
 
 
+def same_code(parts: list[str], heads: list[dict]) -> str:
+    """Refuse parts whose models of one stage chain were trained by different code (train_stats.json `code`,
+    gathered into each part's headline.json); the sentence REPORT.md gives: checked, or not checkable."""
+    older = [part for part, h in zip(parts, heads) if not h.get("code")]
+    if older:
+        return (f"That the parts ran the same code is not checked: {', '.join(older)} predate the code digest "
+                "each model records (train_stats.json `code`).")
+    seen: dict[str, tuple[str, str]] = {}  # stage chain (seed dropped) -> (its digest, the part it came from)
+    for part, h in zip(parts, heads):
+        for path, digest in h["code"].items():
+            chain = path.split("/", 1)[-1] if path.startswith("seed") else path
+            first = seen.setdefault(chain, (digest, part))
+            if digest is not None and first[0] is not None and digest != first[0]:
+                raise SystemExit(f"pool: {chain} was trained by different code in {first[1]} and {part}; rerun the "
+                                 "parts from one commit")
+    return "Every part's models were trained by the same code (each model's train_stats.json `code`)."
+
+
 def join(pool, params_path: Path, results: Path) -> bool:
     """Write results/<study>/ from its parts; False (nothing written) while a part has not run."""
     missing = [p for p in pool.parts if not (results / p / "metrics.csv").exists()
@@ -108,6 +126,7 @@ def join(pool, params_path: Path, results: Path) -> bool:
     if any(s != shortcuts[0] for s in shortcuts):  # one world and question set: the parts must agree
         raise SystemExit(f"pool {pool.study}: the parts' copy-shortcut counts differ, so their data differ; "
                          "rerun the parts from one commit")
+    code = same_code(pool.parts, heads)
     out = results / pool.study
     claims = verdicts(rows)
     atomic = premise.atomic_rows(rows, p.recipes)
@@ -131,7 +150,7 @@ def join(pool, params_path: Path, results: Path) -> bool:
          f"identical but for their seeds (seeds {', '.join(seeds)}): "
          + ", ".join(f"[{part}](../{part}/REPORT.md)" for part in pool.parts)
          + ". Each ran as `snakemake --cores all --config preset=PART`; pass@k, error localisation, hidden states "
-           "and training curves are in each part's report (its seed).", ""]
+           "and training curves are in each part's report (its seed). " + code, ""]
     L += claims_table(claims)
     L += ["", "## Comp exact match (%), mean ± 95% CI over seeds", "", "![Comp by recipe](figures/comp_levels.png)",
           "", *comp_beside_paper(rows, p.recipes), "",

@@ -49,8 +49,14 @@ def parameter_count(model: Path) -> int | None:
     return json.loads(stats.read_text()).get("parameters") if stats.exists() else None
 
 
+def code_digests(models: dict[str, Path]) -> dict[str, str | None]:
+    """Each trained model's code digest (train_stats.json `code`; None where it predates them)."""
+    stats = {path: folder / "train_stats.json" for path, folder in models.items()}
+    return {path: json.loads(f.read_text()).get("code") for path, f in stats.items() if f.exists()}
+
+
 def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | None, parameters: int | None,
-             design: str, premise_values: dict | None = None) -> dict:
+             design: str, premise_values: dict | None = None, code: dict | None = None) -> dict:
     """The study in a few values: each claim's verdict and figures, its data design and premise (atomic skills,
     copy shortcut), the model's size, and what the study cost on which machine."""
     return {"claims": claim_values(claims),
@@ -61,7 +67,8 @@ def headline(claims: list[dict], speed: list[dict], peak: dict, wall_s: float | 
                             if speed and all(r.get("cpu_s") is not None for r in speed) else None),
             "machine": peak.get("machine", peak["device"]), "fp32_gflops": round(peak["fp32_gflops"]),
             "fp32_gflops_per_cpu_s": (round(peak["fp32_gflops_per_cpu_s"])
-                                      if "fp32_gflops_per_cpu_s" in peak else None)}
+                                      if "fp32_gflops_per_cpu_s" in peak else None),
+            "code": code or {}}
 
 
 def main() -> None:
@@ -130,7 +137,8 @@ def main() -> None:
     size = parameter_count(files.models[BASE_SLUG]) if BASE_SLUG in files.models else None
     premise_values = premise.headline(atomic, shortcut, sources, reading)
     atomic_write_text(at(results, "headline"), json.dumps(
-        headline(verdicts(rows), speed, peak, wall, size, sizes["design"], premise_values), indent=2) + "\n")
+        headline(verdicts(rows), speed, peak, wall, size, sizes["design"], premise_values,
+                 code_digests(files.models)), indent=2) + "\n")
     log.info("wrote %s", at(results, "report"))
 
 
