@@ -588,6 +588,10 @@ def test_a_study_run_one_seed_per_preset_is_joined_into_the_study(tmp_path):
     assert join(pool, params, results)
     assert "Every part's models were trained by the same code" in (results / "whole" / "REPORT.md").read_text()
     f = results / "whole_s2" / "headline.json"
+    f.write_text(f.read_text().replace('"b0"', 'null'))  # a model from before the digest: not compared, said so
+    assert join(pool, params, results)
+    assert "same code where it is recorded (train_stats.json `code`); not recorded for inject." in \
+        (results / "whole" / "REPORT.md").read_text()
     f.write_text(f.read_text().replace('"g1"', '"g2"'))
     with pytest.raises(SystemExit, match=r"sft-mem\+ctx__grpo-comp was trained by different code in whole_s0 and whole_s2"):
         join(pool, params, results)

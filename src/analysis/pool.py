@@ -90,13 +90,21 @@ def same_code(parts: list[str], heads: list[dict]) -> str:
         return (f"That the parts ran the same code is not checked: {', '.join(older)} predate the code digest "
                 "each model records (train_stats.json `code`).")
     seen: dict[str, tuple[str, str]] = {}  # stage chain (seed dropped) -> (its digest, the part it came from)
+    unknown = set()
     for part, h in zip(parts, heads):
         for path, digest in h["code"].items():
             chain = path.split("/", 1)[-1] if path.startswith("seed") else path
+            if digest is None:
+                unknown.add(chain)
+                continue
             first = seen.setdefault(chain, (digest, part))
-            if digest is not None and first[0] is not None and digest != first[0]:
+            if digest != first[0]:
                 raise SystemExit(f"pool: {chain} was trained by different code in {first[1]} and {part}; rerun the "
                                  "parts from one commit")
+    unknown = sorted(unknown)
+    if unknown:  # models reused from runs before the digest: the same jobs, but their code is not on record
+        return ("The parts' models were trained by the same code where it is recorded (train_stats.json `code`); "
+                f"not recorded for {', '.join(unknown)}.")
     return "Every part's models were trained by the same code (each model's train_stats.json `code`)."
 
 
