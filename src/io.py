@@ -130,3 +130,16 @@ def csv_text(rows: list[dict], fields: list[str] | None = None) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
+
+
+def source_digest() -> str:
+    """A digest of the source of every module of this package the running process has imported: which code
+    made a model, recorded beside it (train_stats.json `code`) so that runs can be compared by it later."""
+    import sys
+    package = Path(__file__).resolve().parent  # src/
+    h = hashlib.sha256()
+    # by file, not name: the entry point runs as __main__
+    files = {Path(m.__file__).resolve() for m in list(sys.modules.values()) if getattr(m, "__file__", None)}
+    for f in sorted(f for f in files if f.is_relative_to(package)):
+        h.update(f.relative_to(package.parent).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]

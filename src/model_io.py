@@ -13,7 +13,7 @@ import torch
 from safetensors import SafetensorError
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-from .io import atomic_dir, check_folder
+from .io import atomic_dir, check_folder, source_digest
 from .models import WEIGHTS
 
 if TYPE_CHECKING:  # annotations only: a stage's settings import the declarations it reads
@@ -127,8 +127,7 @@ def save_model(model, tokenizer, out: Path, stats: dict | None = None, curves: P
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if stats is not None:
-            from .workflow.code_deps import loaded_digest
-            stats = {**stats, "code": loaded_digest()}  # which source made it (compared across pooled runs)
+            stats = {**stats, "code": source_digest()}  # which source made it (compared across pooled runs)
             (tmp / "train_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
         if curves is not None and curves.exists():
             shutil.copytree(curves, tmp / "curves")

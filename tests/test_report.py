@@ -613,9 +613,9 @@ def test_a_saved_model_records_the_code_that_made_it(smoke_data, tmp_path):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from src.analysis.report import code_digests
+    from src.io import source_digest
     from src.model_io import save_model
     from src.training.tokenizer import build_word_tokenizer
-    from src.workflow.code_deps import loaded_digest
 
     tokenizer = build_word_tokenizer(smoke_data)
     torch.manual_seed(0)
@@ -623,8 +623,8 @@ def test_a_saved_model_records_the_code_that_made_it(smoke_data, tmp_path):
                          num_attention_heads=2, num_key_value_heads=2, pad_token_id=tokenizer.pad_token_id)
     save_model(LlamaForCausalLM(config), tokenizer, tmp_path / "m", stats={"steps": 1})
     digest = json.loads((tmp_path / "m" / "train_stats.json").read_text())["code"]
-    assert digest == loaded_digest() and len(digest) == 16
+    assert digest == source_digest() and len(digest) == 16
     assert code_digests({"seed0/sft-comp": tmp_path / "m", "untrained": tmp_path}) == {"seed0/sft-comp": digest}
-    alone = subprocess.run([sys.executable, "-c", "from src.workflow.code_deps import loaded_digest; "
-                            "print(loaded_digest())"], cwd=ROOT, capture_output=True, text=True, check=True)
+    alone = subprocess.run([sys.executable, "-c", "from src.io import source_digest; print(source_digest())"],
+                           cwd=ROOT, capture_output=True, text=True, check=True)
     assert len(alone.stdout.strip()) == 16 and alone.stdout.strip() != digest

@@ -85,15 +85,3 @@ def code(*modules: str, stage: str | None = None) -> list[str]:
     modules += tuple(section_modules(stage)) if stage else ()
     return sorted({f for m in modules for f in module_files(m)})
 
-
-def loaded_digest() -> str:
-    """A digest of the source of every module of this package the running process has imported: which code
-    made a model, recorded beside it (train_stats.json `code`) so that runs can be compared by it later."""
-    import hashlib
-    import sys
-    h = hashlib.sha256()
-    # by file, not name: the entry point runs as __main__
-    files = {Path(m.__file__).resolve() for m in list(sys.modules.values()) if getattr(m, "__file__", None)}
-    for f in sorted(f for f in files if f.is_relative_to(ROOT / "src")):
-        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
