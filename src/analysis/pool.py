@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from ..io import atomic_write_text
+from ..models import Model
 from ..params.check import results_dir, study
 from . import premise
 from .claims import claim_values, fmt, verdicts
@@ -93,7 +94,7 @@ def same_code(parts: list[str], heads: list[dict]) -> str:
     unknown = set()
     for part, h in zip(parts, heads):
         for path, digest in h["code"].items():
-            chain = path.split("/", 1)[-1] if path.startswith("seed") else path
+            chain = Model.at(path).slug  # the stage chain, whichever the seed
             if digest is None:
                 unknown.add(chain)
                 continue

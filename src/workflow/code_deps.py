@@ -84,4 +84,3 @@ def code(*modules: str, stage: str | None = None) -> list[str]:
     from ..params.stages import section_modules
     modules += tuple(section_modules(stage)) if stage else ()
     return sorted({f for m in modules for f in module_files(m)})
-
